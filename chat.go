@@ -1,0 +1,189 @@
+package taskchat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/taskchat/taskchat/internal/agent"
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// chatRequest is a decoded, validated POST /api/{user_id}/chat body.
+type chatRequest struct {
+	Message        string
+	ConversationID int64 // 0: start a new conversation
+}
+
+type chatResponse struct {
+	ConversationID int64            `json:"conversation_id"`
+	Response       string           `json:"response"`
+	Agent          string           `json:"agent"`
+	ToolCalls      []store.ToolCall `json:"tool_calls"`
+}
+
+// maxBodyBytes is the request body limit: 64 KiB, or more when
+// MAX_MESSAGE_CHARS is raised so far that a message could not fit.
+func (c Config) maxBodyBytes() int64 {
+	return max(64<<10, int64(c.MaxMessageChars)*12+1024)
+}
+
+func invalidInput(format string, args ...any) *apiError {
+	return errorf(http.StatusUnprocessableEntity, "invalid_input", format, args...)
+}
+
+// decodeChat reads and validates a chat request. Every failure is an apiError
+// with a sentence the person can act on.
+func decodeChat(w http.ResponseWriter, r *http.Request, cfg Config) (chatRequest, error) {
+	var req chatRequest
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return req, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request as JSON with Content-Type: application/json.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.maxBodyBytes()))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return req, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than %d bytes.", cfg.maxBodyBytes())
+		}
+		return req, errorf(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
+	}
+	return parseChat(body, cfg.MaxMessageChars)
+}
+
+// parseChat validates a chat body. It is separate from decodeChat so the fuzz
+// target can drive it directly.
+func parseChat(body []byte, maxChars int) (chatRequest, error) {
+	var req chatRequest
+	if !utf8.Valid(body) {
+		return req, errorf(http.StatusBadRequest, "invalid_utf8", "The request body is not valid UTF-8.")
+	}
+	var raw struct {
+		Message        json.RawMessage `json:"message"`
+		ConversationID json.RawMessage `json:"conversation_id"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&raw); err != nil {
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return req, errorf(http.StatusBadRequest, "invalid_json", "The request body must be a JSON object.")
+		}
+		return req, errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, errorf(http.StatusBadRequest, "invalid_json", "The request body must hold exactly one JSON object.")
+	}
+	if len(raw.Message) == 0 || string(raw.Message) == "null" {
+		return req, invalidInput("The field \"message\" is required.")
+	}
+	if err := json.Unmarshal(raw.Message, &req.Message); err != nil {
+		return req, invalidInput("The field \"message\" must be a string.")
+	}
+	req.Message = strings.TrimSpace(req.Message)
+	switch n := utf8.RuneCountInString(req.Message); {
+	case n == 0:
+		return req, invalidInput("The message is empty.")
+	case n > maxChars:
+		return req, invalidInput("The message is %d characters long; the limit is %d.", n, maxChars)
+	case strings.ContainsRune(req.Message, 0):
+		return req, invalidInput("The message must not contain NUL characters.")
+	}
+	id, err := parseConversationID(raw.ConversationID)
+	req.ConversationID = id
+	return req, err
+}
+
+// parseConversationID accepts a positive integer or a string of digits; null
+// or absent means a new conversation. Any other number or string is an id no
+// conversation has, answered like one that belongs to someone else.
+func parseConversationID(raw json.RawMessage) (int64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	var s string
+	switch raw[0] {
+	case '"':
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, errConversationNotFound
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		s = string(raw)
+	default:
+		return 0, invalidInput("The field \"conversation_id\" must be an integer, a string of digits or null.")
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errConversationNotFound
+	}
+	return id, nil
+}
+
+func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
+	userID := r.PathValue("user_id")
+	req, err := decodeChat(w, r, a.cfg)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var resp chatResponse
+	turn := func(st store.Store) error {
+		var err error
+		resp, err = a.chatTurn(r.Context(), st, userID, req)
+		return err
+	}
+	// The offline agent is fast and deterministic, so its whole turn is one
+	// unit of work: one commit, and nothing half-written if the store fails.
+	if _, ok := a.agent.(agent.Offline); ok {
+		err = a.store.InTx(r.Context(), turn)
+	} else {
+		err = turn(a.store)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = errConversationNotFound
+		}
+		writeError(w, r, err)
+		return
+	}
+	encode(w, http.StatusOK, resp)
+}
+
+// chatTurn runs steps 1–5 of a turn (SPEC §2.1) on st.
+func (a *App) chatTurn(ctx context.Context, st store.Store, userID string, req chatRequest) (chatResponse, error) {
+	var conv store.Conversation
+	var err error
+	if req.ConversationID == 0 {
+		conv, err = st.CreateConversation(ctx, userID, req.Message)
+	} else {
+		conv, err = st.GetConversation(ctx, userID, req.ConversationID)
+	}
+	if err != nil {
+		return chatResponse{}, err
+	}
+	if _, err := st.AppendMessage(ctx, userID, store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: req.Message}); err != nil {
+		return chatResponse{}, err
+	}
+	tools := agent.NewToolbox(st, userID)
+	reply, err := a.agent.Respond(ctx, agent.Input{
+		Message: req.Message,
+		Tools:   tools,
+		History: func(ctx context.Context) ([]store.Message, error) {
+			msgs, err := st.ListMessages(ctx, userID, conv.ID, store.Page{Limit: a.cfg.HistoryWindow})
+			slices.Reverse(msgs)
+			return msgs, err
+		},
+	})
+	if err != nil {
+		return chatResponse{}, err
+	}
+	calls := tools.Calls()
+	if _, err := st.AppendMessage(ctx, userID, store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: reply.Text, ToolCalls: calls}); err != nil {
+		return chatResponse{}, err
+	}
+	return chatResponse{ConversationID: conv.ID, Response: reply.Text, Agent: reply.Agent, ToolCalls: calls}, nil
+}

@@ -1,0 +1,326 @@
+// Package taskchat is a task-managing chat backend packaged as one HTTP
+// function. Handler is the entry point for function platforms; New builds the
+// same application with an injected environment for main and tests.
+package taskchat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/taskchat/taskchat/internal/agent"
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// Version is the build's version, set with -ldflags "-X github.com/taskchat/taskchat.Version=…".
+var Version = ""
+
+// app is the one application Handler serves, built on first use.
+var app = sync.OnceValue(func() *App { return New(os.Getenv, os.Stdout) })
+
+// Handler serves taskchat. The first call builds the application from the
+// process environment; building never panics or exits, whatever is missing.
+func Handler(w http.ResponseWriter, r *http.Request) {
+	app().ServeHTTP(w, r)
+}
+
+// App is a built taskchat: configuration, logger, store, agent and routes.
+type App struct {
+	cfg     Config
+	misconf []string // why the service is misconfigured; non-empty makes the API answer 503
+	log     zerolog.Logger
+	store   store.Store
+	storeOf string // "memory" or "postgres"
+	agent   agent.Agent
+	version string
+	mux     *http.ServeMux
+	handler http.Handler
+}
+
+// New builds the application from getenv, logging to logOut. It does no
+// network I/O, so the process can answer /health at once.
+func New(getenv func(string) string, logOut io.Writer) *App {
+	ctx := context.Background()
+	cfg, invalid := loadConfig(ctx, getenv)
+	a := &App{cfg: cfg, version: version(), agent: agent.Offline{}}
+	for _, name := range invalid {
+		a.misconf = append(a.misconf, name+" has an invalid value")
+	}
+	if cfg.AuthSecret != "" || cfg.AuthJWKSURL != "" || cfg.BetterAuthURL != "" {
+		// Token checks are not built yet. Serving anyway would expose every
+		// user's data to anyone while the operator believes auth is on.
+		a.misconf = append(a.misconf, "auth is configured (AUTH_SECRET, AUTH_JWKS_URL or BETTER_AUTH_URL) but this build cannot verify tokens yet")
+	}
+	a.log = newLogger(cfg, logOut).With().Str("version", a.version).Logger()
+
+	a.store, a.storeOf = store.NewMemory(), "memory"
+
+	a.mux = a.routes()
+	a.handler = a.withRequestLog(a.withRecover(a.withCORS(http.HandlerFunc(a.dispatch))))
+
+	ev := a.log.Info()
+	if len(a.misconf) > 0 {
+		ev = a.log.Error().Strs("misconfigured", a.misconf)
+	}
+	ev.Str("store", a.storeOf).Str("agent", a.agent.Name()).Strs("problems", a.problems()).Msg("taskchat ready")
+	return a
+}
+
+// ServeHTTP implements http.Handler.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// Config returns the configuration the app was built with.
+func (a *App) Config() Config { return a.cfg }
+
+// Logger returns the app's logger.
+func (a *App) Logger() zerolog.Logger { return a.log }
+
+// Close releases the store.
+func (a *App) Close() { a.store.Close() }
+
+func newLogger(cfg Config, out io.Writer) zerolog.Logger {
+	if cfg.LogFormat == "console" {
+		out = zerolog.ConsoleWriter{Out: out, NoColor: true, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(out).Level(cfg.LogLevel).With().Timestamp().Logger()
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return s.Value[:12]
+			}
+		}
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+	}
+	return "dev"
+}
+
+// routes lists every route in one place.
+func (a *App) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/{user_id}/chat", a.api(a.handleChat))
+	mux.Handle("GET /api/{user_id}/conversations", a.api(a.handleListConversations))
+	mux.Handle("GET /api/{user_id}/conversations/{conversation_id}", a.api(a.handleGetConversation))
+	mux.Handle("DELETE /api/{user_id}/conversations/{conversation_id}", a.api(a.handleDeleteConversation))
+	mux.Handle("GET /api/{user_id}/conversations/{conversation_id}/messages", a.api(a.handleListMessages))
+	mux.Handle("GET /api/{user_id}/tasks", a.api(a.handleListTasks))
+	mux.HandleFunc("GET /health", a.handleHealth)
+	mux.HandleFunc("GET /api/health", a.handleHealth)
+	mux.HandleFunc("GET /ready", a.handleReady)
+	mux.HandleFunc("GET /{$}", a.handleRoot)
+	return mux
+}
+
+// dispatch routes a request, answering unmatched paths and methods with JSON.
+func (a *App) dispatch(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r.URL.Path = strings.TrimRight(p, "/")
+		r.URL.RawPath = ""
+	}
+	_, pattern := a.mux.Handler(r)
+	info(r.Context()).pattern = pattern
+	if pattern == "" {
+		a.mux.ServeHTTP(&jsonMuxErrors{ResponseWriter: w}, r)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// jsonMuxErrors turns the mux's plain-text 404 and 405 into JSON errors,
+// keeping its Allow header; redirects pass through.
+type jsonMuxErrors struct {
+	http.ResponseWriter
+	replaced bool
+}
+
+func (j *jsonMuxErrors) WriteHeader(status int) {
+	switch status {
+	case http.StatusNotFound:
+		j.replaced = true
+		encode(j.ResponseWriter, status, errorf(status, "not_found", "No such route."))
+	case http.StatusMethodNotAllowed:
+		j.replaced = true
+		allow := j.Header().Get("Allow")
+		encode(j.ResponseWriter, status, errorf(status, "method_not_allowed", "Method not allowed here; use %s.", allow))
+	default:
+		j.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (j *jsonMuxErrors) Write(b []byte) (int, error) {
+	if j.replaced {
+		return len(b), nil
+	}
+	return j.ResponseWriter.Write(b)
+}
+
+var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+
+// api wraps the data routes: they answer 503 while the service is
+// misconfigured, and only for a well-formed user id.
+func (a *App) api(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(a.misconf) > 0 {
+			writeError(w, r, errMisconfigured)
+			return
+		}
+		uid := r.PathValue("user_id")
+		if !userIDPattern.MatchString(uid) {
+			writeError(w, r, errorf(http.StatusBadRequest, "invalid_user_id", "The user id must be 1 to 128 characters from A-Z, a-z, 0-9 and . _ @ : -"))
+			return
+		}
+		info(r.Context()).userID = uid
+		h(w, r)
+	})
+}
+
+// requestInfo is filled in as a request is routed, for its log line.
+type requestInfo struct {
+	pattern string
+	userID  string
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// withRequestLog gives every request an id (the caller's X-Request-ID when it
+// is sane), a logger carrying it, and one log line when it ends. The line
+// never holds message text or tokens.
+func (a *App) withRequestLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-ID")
+		if !requestIDPattern.MatchString(id) {
+			var b [16]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		ri := &requestInfo{}
+		log := a.log.With().Str("request_id", id).Logger()
+		ctx := context.WithValue(log.WithContext(r.Context()), infoKey{}, ri)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		ev := log.Info()
+		if status >= 500 {
+			ev = log.Error()
+		}
+		if ri.userID != "" {
+			ev = ev.Str("user_id", ri.userID)
+		}
+		ev.Str("method", r.Method).Str("route", ri.pattern).Int("status", status).
+			Int("bytes", sw.bytes).Float64("duration_ms", float64(time.Since(start).Microseconds())/1000).Msg("request")
+	})
+}
+
+// withRecover turns a panic into a logged 500; the process lives on.
+func (a *App) withRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			zerolog.Ctx(r.Context()).Error().Interface("panic", v).Bytes("stack", debug.Stack()).Msg("handler panicked")
+			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+				return // too late to answer; the log has it
+			}
+			encode(w, http.StatusInternalServerError, errorf(http.StatusInternalServerError, "internal_error", "Something went wrong on our side; please try again."))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withCORS applies CORS_ORIGINS. With no list, nothing cross-origin is allowed.
+func (a *App) withCORS(next http.Handler) http.Handler {
+	allowed := a.cfg.CORSOrigins
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		preflight := r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != ""
+		h := w.Header()
+		if origin != "" {
+			h.Add("Vary", "Origin")
+		}
+		ok := origin != "" && allowed.allows(origin)
+		if ok {
+			if allowed.anyOrigin() {
+				h.Set("Access-Control-Allow-Origin", "*")
+			} else {
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Set("Access-Control-Allow-Credentials", "true")
+			}
+			h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After")
+		}
+		if !preflight {
+			next.ServeHTTP(w, r)
+			return
+		}
+		info(r.Context()).pattern = "OPTIONS (preflight)"
+		if ok {
+			h.Add("Vary", "Access-Control-Request-Method")
+			h.Add("Vary", "Access-Control-Request-Headers")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-ID")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

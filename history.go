@@ -1,0 +1,191 @@
+package taskchat
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// Page limits for the history routes.
+const (
+	defaultConversationLimit = 20
+	defaultMessageLimit      = 50
+	maxPageLimit             = 100
+)
+
+// pageParams reads ?limit= and ?before= for a keyset page.
+func pageParams(r *http.Request, defaultLimit int) (store.Page, error) {
+	q := r.URL.Query()
+	p := store.Page{Limit: defaultLimit}
+	if v := q.Get("limit"); v != "" || q.Has("limit") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageLimit {
+			return p, errorf(http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to %d.", maxPageLimit)
+		}
+		p.Limit = n
+	}
+	if v := q.Get("before"); v != "" || q.Has("before") {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return p, errorf(http.StatusBadRequest, "invalid_before", "before must be a positive id taken from next_before.")
+		}
+		p.Before = n
+	}
+	return p, nil
+}
+
+// conversationID reads {conversation_id}; anything that is not a positive
+// integer names no conversation.
+func conversationID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("conversation_id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, errConversationNotFound
+	}
+	return id, nil
+}
+
+// notFoundAs maps the store's ErrNotFound to the route's own 404.
+func notFoundAs(err error, nf *apiError) error {
+	if toAPIError(err) != nil && toAPIError(err).Code == "not_found" {
+		return nf
+	}
+	return err
+}
+
+// nextBefore trims a page fetched with one extra row and returns the cursor
+// for the next page, or nil at the end.
+func nextBefore[T any](rows []T, limit int, id func(T) int64) ([]T, *int64) {
+	if len(rows) <= limit {
+		return rows, nil
+	}
+	rows = rows[:limit]
+	next := id(rows[limit-1])
+	return rows, &next
+}
+
+type conversationsResponse struct {
+	Conversations []store.Conversation `json:"conversations"`
+	NextBefore    *int64               `json:"next_before"`
+}
+
+func (a *App) handleListConversations(w http.ResponseWriter, r *http.Request) {
+	p, err := pageParams(r, defaultConversationLimit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	limit := p.Limit
+	p.Limit++
+	convs, err := a.store.ListConversations(r.Context(), r.PathValue("user_id"), p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	convs, next := nextBefore(convs, limit, func(c store.Conversation) int64 { return c.ID })
+	encode(w, http.StatusOK, conversationsResponse{Conversations: convs, NextBefore: next})
+}
+
+// messagesPage loads a page of messages, oldest first, and its cursor.
+func (a *App) messagesPage(r *http.Request, st store.Store, convID int64, p store.Page) ([]store.Message, *int64, error) {
+	limit := p.Limit
+	p.Limit++
+	msgs, err := st.ListMessages(r.Context(), r.PathValue("user_id"), convID, p)
+	if err != nil {
+		return nil, nil, notFoundAs(err, errConversationNotFound)
+	}
+	msgs, next := nextBefore(msgs, limit, func(m store.Message) int64 { return m.ID })
+	slices.Reverse(msgs)
+	return msgs, next, nil
+}
+
+type conversationResponse struct {
+	Conversation store.Conversation `json:"conversation"`
+	Messages     []store.Message    `json:"messages"`
+	NextBefore   *int64             `json:"next_before"`
+}
+
+func (a *App) handleGetConversation(w http.ResponseWriter, r *http.Request) {
+	id, err := conversationID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := pageParams(r, defaultMessageLimit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var resp conversationResponse
+	err = a.store.InTx(r.Context(), func(st store.Store) error {
+		conv, err := st.GetConversation(r.Context(), r.PathValue("user_id"), id)
+		if err != nil {
+			return notFoundAs(err, errConversationNotFound)
+		}
+		msgs, next, err := a.messagesPage(r, st, id, p)
+		resp = conversationResponse{Conversation: conv, Messages: msgs, NextBefore: next}
+		return err
+	})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	encode(w, http.StatusOK, resp)
+}
+
+type messagesResponse struct {
+	ConversationID int64           `json:"conversation_id"`
+	Messages       []store.Message `json:"messages"`
+	NextBefore     *int64          `json:"next_before"`
+}
+
+func (a *App) handleListMessages(w http.ResponseWriter, r *http.Request) {
+	id, err := conversationID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := pageParams(r, defaultMessageLimit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	msgs, next, err := a.messagesPage(r, a.store, id, p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	encode(w, http.StatusOK, messagesResponse{ConversationID: id, Messages: msgs, NextBefore: next})
+}
+
+func (a *App) handleDeleteConversation(w http.ResponseWriter, r *http.Request) {
+	id, err := conversationID(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := a.store.DeleteConversation(r.Context(), r.PathValue("user_id"), id); err != nil {
+		writeError(w, r, notFoundAs(err, errConversationNotFound))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type tasksResponse struct {
+	Tasks []store.Task `json:"tasks"`
+}
+
+func (a *App) handleListTasks(w http.ResponseWriter, r *http.Request) {
+	f, ok := store.ParseTaskFilter(r.URL.Query().Get("status"))
+	if !ok {
+		writeError(w, r, errorf(http.StatusBadRequest, "invalid_status", "status must be all, pending or completed."))
+		return
+	}
+	tasks, err := a.store.ListTasks(r.Context(), r.PathValue("user_id"), f)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	encode(w, http.StatusOK, tasksResponse{Tasks: tasks})
+}

@@ -1,0 +1,33 @@
+package agent
+
+import (
+	"context"
+
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// Agent answers one chat turn, calling tools through the Toolbox it is given.
+type Agent interface {
+	// Name is "offline" or "llm", as the chat response reports it.
+	Name() string
+	// Respond answers in.Message. It returns an error only when the turn
+	// could not be answered at all (for example the store failed); tool
+	// failures are part of a normal answer.
+	Respond(ctx context.Context, in Input) (Reply, error)
+}
+
+// Input is what an agent needs for one turn.
+type Input struct {
+	Message string
+	// History returns the conversation's recent messages, oldest first,
+	// ending with the current user message. Agents that need no context
+	// never call it, so the turn does not pay for the read.
+	History func(ctx context.Context) ([]store.Message, error)
+	Tools   *Toolbox
+}
+
+// Reply is an agent's answer.
+type Reply struct {
+	Text  string
+	Agent string
+}

@@ -1,0 +1,179 @@
+// Package store holds taskchat's domain types and the Store interface that both
+// the in-memory and the PostgreSQL implementations satisfy.
+//
+// Every method is scoped by user id: a row that belongs to another user is
+// indistinguishable from one that does not exist (ErrNotFound), so ids cannot be
+// probed.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations wrap driver errors into these so callers can
+// use errors.Is without knowing the backend.
+var (
+	// ErrNotFound means the row does not exist or belongs to another user.
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable means the backing database cannot be reached right now;
+	// the request may succeed if retried later.
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Roles of a message.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// TaskFilter selects tasks by completion state.
+type TaskFilter string
+
+// Task filters, as the list_tasks tool and the tasks route accept them.
+const (
+	TasksAll       TaskFilter = "all"
+	TasksPending   TaskFilter = "pending"
+	TasksCompleted TaskFilter = "completed"
+)
+
+// ParseTaskFilter accepts "all", "pending" or "completed"; the empty string means all.
+func ParseTaskFilter(s string) (TaskFilter, bool) {
+	switch TaskFilter(s) {
+	case "", TasksAll:
+		return TasksAll, true
+	case TasksPending, TasksCompleted:
+		return TaskFilter(s), true
+	}
+	return "", false
+}
+
+// Task is one to-do item.
+type Task struct {
+	ID          int64     `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Completed   bool      `json:"completed"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// TaskPatch changes a task's title, description or both; nil leaves a field as it is.
+type TaskPatch struct {
+	Title       *string
+	Description *string
+}
+
+// Conversation is a chat thread with its derived title and message count.
+type Conversation struct {
+	ID           int64     `json:"id"`
+	Title        string    `json:"title"`
+	MessageCount int       `json:"message_count"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ToolCall records one tool invocation of an assistant turn.
+type ToolCall struct {
+	Tool      string          `json:"tool"`
+	Arguments json.RawMessage `json:"arguments"`
+	Result    json.RawMessage `json:"result"`
+}
+
+// Message is one stored chat message.
+type Message struct {
+	ID             int64      `json:"id"`
+	ConversationID int64      `json:"-"`
+	Role           string     `json:"role"`
+	Content        string     `json:"content"`
+	ToolCalls      []ToolCall `json:"tool_calls"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// Page asks for at most Limit rows strictly older than Before (0: from the newest).
+type Page struct {
+	Limit  int
+	Before int64
+}
+
+// TitleMaxChars bounds a conversation title derived from its first message.
+const TitleMaxChars = 80
+
+// Store is the persistence boundary of taskchat.
+//
+// Implementations must be safe for concurrent use. Timestamps are UTC with
+// microsecond precision. Methods return ErrUnavailable (wrapped) when the
+// backend cannot be reached, and ErrNotFound as documented.
+type Store interface {
+	// AddTask creates a pending task.
+	AddTask(ctx context.Context, userID, title, description string) (Task, error)
+	// ListTasks returns the user's tasks matching filter, oldest first.
+	ListTasks(ctx context.Context, userID string, filter TaskFilter) ([]Task, error)
+	// CompleteTask marks a task completed; completing it again is not an error.
+	// Returns ErrNotFound if the user has no task id.
+	CompleteTask(ctx context.Context, userID string, id int64) (Task, error)
+	// DeleteTask removes a task and returns it as it was.
+	// Returns ErrNotFound if the user has no task id.
+	DeleteTask(ctx context.Context, userID string, id int64) (Task, error)
+	// UpdateTask applies p. Returns ErrNotFound if the user has no task id.
+	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
+
+	// CreateConversation starts a conversation whose title is derived from
+	// firstMessage (trimmed, at most TitleMaxChars characters).
+	CreateConversation(ctx context.Context, userID, firstMessage string) (Conversation, error)
+	// GetConversation returns ErrNotFound if the user has no conversation id.
+	GetConversation(ctx context.Context, userID string, id int64) (Conversation, error)
+	// ListConversations returns a page of conversations, most recently active
+	// first. Before is a conversation id: the page starts after that
+	// conversation in the same order; an unknown Before yields an empty page.
+	ListConversations(ctx context.Context, userID string, p Page) ([]Conversation, error)
+	// DeleteConversation removes a conversation and its messages.
+	// Returns ErrNotFound if the user has no conversation id.
+	DeleteConversation(ctx context.Context, userID string, id int64) error
+
+	// AppendMessage stores a message at the end of a conversation and marks
+	// the conversation active. Returns ErrNotFound if the user has no
+	// conversation m.ConversationID.
+	AppendMessage(ctx context.Context, userID string, m Message) (Message, error)
+	// ListMessages returns a page of a conversation's messages, newest first.
+	// Returns ErrNotFound if the user has no conversation convID.
+	ListMessages(ctx context.Context, userID string, convID int64, p Page) ([]Message, error)
+
+	// InTx runs fn with a Store whose writes all commit together when fn
+	// returns nil and are all undone when it returns an error.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+
+	// Ping reports whether the backend answers.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close()
+}
+
+// Title derives a conversation title from its first message.
+func Title(firstMessage string) string {
+	r := []rune(firstMessage)
+	var b []rune
+	space := false
+	for _, c := range r {
+		if c == '\n' || c == '\r' || c == '\t' || c == ' ' {
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	if len(b) > TitleMaxChars {
+		b = append(b[:TitleMaxChars-1], '…')
+	}
+	return string(b)
+}
+
+// Now is the store clock: UTC with the microsecond precision PostgreSQL keeps.
+func Now() time.Time {
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
