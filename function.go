@@ -208,9 +208,12 @@ func info(ctx context.Context) *requestInfo {
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// statusWriter remembers the status and size of a response.
+// statusWriter remembers the status and size of a response, and drops the
+// body of an answer to HEAD wherever the handler runs (not every platform's
+// server strips it).
 type statusWriter struct {
 	http.ResponseWriter
+	head   bool
 	status int
 	bytes  int
 }
@@ -225,6 +228,9 @@ func (s *statusWriter) WriteHeader(code int) {
 func (s *statusWriter) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
+	}
+	if s.head {
+		return len(b), nil
 	}
 	n, err := s.ResponseWriter.Write(b)
 	s.bytes += n
@@ -249,7 +255,7 @@ func (a *App) withRequestLog(next http.Handler) http.Handler {
 		ri := &requestInfo{}
 		log := a.log.With().Str("request_id", id).Logger()
 		ctx := context.WithValue(log.WithContext(r.Context()), infoKey{}, ri)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 
 		status := sw.status

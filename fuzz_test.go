@@ -1,0 +1,59 @@
+package taskchat_test
+
+import (
+	"bytes"
+	"net/http"
+	"testing"
+)
+
+// FuzzChatRequest throws arbitrary bodies at the chat route: every answer is a
+// 200 or a clear 4xx, and a refused request stores nothing.
+func FuzzChatRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"message":"Add a task to buy groceries"}`,
+		`{"message":"Show me all my tasks","conversation_id":1}`,
+		`{"message":"hi","conversation_id":"1"}`,
+		`{"message":"hi","conversation_id":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}`,
+		`{"message":"","conversation_id":null}`,
+		`{"message":"a\u0000b"}`,
+		"{\"message\":\"\xff\"}",
+		`{"message":["nested",{"deep":[[[[]]]]}]}`,
+		`{"message":1e999}`,
+		`{"message":"x"}{}`,
+		`[]`, `null`, ``, `{`,
+	} {
+		f.Add([]byte(seed))
+	}
+	h := newApp(f, nil)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		before := countMessages(t, h)
+		res := do(t, h, "POST", "/api/fuzz/chat", bytes.NewReader(body), "Content-Type", "application/json")
+		var e errorBody
+		res.json(&e)
+		switch res.Code {
+		case http.StatusOK:
+			return
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+			if e.Detail == "" || e.Code == "" {
+				t.Fatalf("%d without a clear error: %s", res.Code, res.Body)
+			}
+		default:
+			t.Fatalf("body %q: status %d %s", body, res.Code, res.Body)
+		}
+		if after := countMessages(t, h); after != before {
+			t.Fatalf("refused request %q stored %d messages", body, after-before)
+		}
+	})
+}
+
+func countMessages(t *testing.T, h http.Handler) int {
+	t.Helper()
+	var page conversationsPage
+	getJSON(t, h, "/api/fuzz/conversations?limit=100", &page)
+	n := 0
+	for _, c := range page.Conversations {
+		n += c.MessageCount
+	}
+	return n + len(page.Conversations)*1000
+}
+
