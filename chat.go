@@ -130,19 +130,7 @@ func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	var resp chatResponse
-	turn := func(st store.Store) error {
-		var err error
-		resp, err = a.chatTurn(r.Context(), st, userID, req)
-		return err
-	}
-	// The offline agent is fast and deterministic, so its whole turn is one
-	// unit of work: one commit, and nothing half-written if the store fails.
-	if _, ok := a.agent.(agent.Offline); ok {
-		err = a.store.InTx(r.Context(), turn)
-	} else {
-		err = turn(a.store)
-	}
+	resp, err := a.chatTurn(r.Context(), userID, req)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = errConversationNotFound
@@ -153,37 +141,45 @@ func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
 	encode(w, http.StatusOK, resp)
 }
 
-// chatTurn runs steps 1–5 of a turn (SPEC §2.1) on st.
-func (a *App) chatTurn(ctx context.Context, st store.Store, userID string, req chatRequest) (chatResponse, error) {
-	var conv store.Conversation
-	var err error
-	if req.ConversationID == 0 {
-		conv, err = st.CreateConversation(ctx, userID, req.Message)
-	} else {
-		conv, err = st.GetConversation(ctx, userID, req.ConversationID)
+// chatTurn runs steps 1–5 of a turn (SPEC §2.1).
+func (a *App) chatTurn(ctx context.Context, userID string, req chatRequest) (chatResponse, error) {
+	var resp chatResponse
+	answer := func(ctx context.Context, st store.Store, conv store.Conversation) (store.Message, error) {
+		tools := agent.NewToolbox(st, userID)
+		reply, err := a.agent.Respond(ctx, agent.Input{
+			Message: req.Message,
+			Tools:   tools,
+			History: func(ctx context.Context) ([]store.Message, error) {
+				msgs, err := st.ListMessages(ctx, userID, conv.ID, store.Page{Limit: a.cfg.HistoryWindow})
+				slices.Reverse(msgs)
+				return msgs, err
+			},
+		})
+		if err != nil {
+			return store.Message{}, err
+		}
+		calls := tools.Calls()
+		resp = chatResponse{ConversationID: conv.ID, Response: reply.Text, Agent: reply.Agent, ToolCalls: calls}
+		return store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: reply.Text, ToolCalls: calls}, nil
 	}
+
+	// The offline agent is fast and deterministic, so its whole turn is one
+	// unit of work: one commit, and nothing half-written if the store fails.
+	if _, ok := a.agent.(agent.Offline); ok {
+		_, err := a.store.RunTurn(ctx, userID, req.ConversationID, req.Message, answer)
+		return resp, err
+	}
+	// Other agents may take seconds: the user message is committed first so
+	// it is kept whatever happens to the agent, and no transaction stays open
+	// while the model thinks.
+	conv, err := a.store.StartTurn(ctx, userID, req.ConversationID, req.Message)
 	if err != nil {
-		return chatResponse{}, err
+		return resp, err
 	}
-	if _, err := st.AppendMessage(ctx, userID, store.Message{ConversationID: conv.ID, Role: store.RoleUser, Content: req.Message}); err != nil {
-		return chatResponse{}, err
-	}
-	tools := agent.NewToolbox(st, userID)
-	reply, err := a.agent.Respond(ctx, agent.Input{
-		Message: req.Message,
-		Tools:   tools,
-		History: func(ctx context.Context) ([]store.Message, error) {
-			msgs, err := st.ListMessages(ctx, userID, conv.ID, store.Page{Limit: a.cfg.HistoryWindow})
-			slices.Reverse(msgs)
-			return msgs, err
-		},
-	})
+	msg, err := answer(ctx, a.store, conv)
 	if err != nil {
-		return chatResponse{}, err
+		return resp, err
 	}
-	calls := tools.Calls()
-	if _, err := st.AppendMessage(ctx, userID, store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: reply.Text, ToolCalls: calls}); err != nil {
-		return chatResponse{}, err
-	}
-	return chatResponse{ConversationID: conv.ID, Response: reply.Text, Agent: reply.Agent, ToolCalls: calls}, nil
+	_, err = a.store.AppendMessage(ctx, userID, msg)
+	return resp, err
 }

@@ -88,10 +88,10 @@ func (a *App) handleListConversations(w http.ResponseWriter, r *http.Request) {
 }
 
 // messagesPage loads a page of messages, oldest first, and its cursor.
-func (a *App) messagesPage(r *http.Request, st store.Store, convID int64, p store.Page) ([]store.Message, *int64, error) {
+func (a *App) messagesPage(r *http.Request, convID int64, p store.Page) ([]store.Message, *int64, error) {
 	limit := p.Limit
 	p.Limit++
-	msgs, err := st.ListMessages(r.Context(), r.PathValue("user_id"), convID, p)
+	msgs, err := a.store.ListMessages(r.Context(), r.PathValue("user_id"), convID, p)
 	if err != nil {
 		return nil, nil, notFoundAs(err, errConversationNotFound)
 	}
@@ -117,21 +117,17 @@ func (a *App) handleGetConversation(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	var resp conversationResponse
-	err = a.store.InTx(r.Context(), func(st store.Store) error {
-		conv, err := st.GetConversation(r.Context(), r.PathValue("user_id"), id)
-		if err != nil {
-			return notFoundAs(err, errConversationNotFound)
-		}
-		msgs, next, err := a.messagesPage(r, st, id, p)
-		resp = conversationResponse{Conversation: conv, Messages: msgs, NextBefore: next}
-		return err
-	})
+	conv, err := a.store.GetConversation(r.Context(), r.PathValue("user_id"), id)
+	if err != nil {
+		writeError(w, r, notFoundAs(err, errConversationNotFound))
+		return
+	}
+	msgs, next, err := a.messagesPage(r, id, p)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	encode(w, http.StatusOK, resp)
+	encode(w, http.StatusOK, conversationResponse{Conversation: conv, Messages: msgs, NextBefore: next})
 }
 
 type messagesResponse struct {
@@ -151,7 +147,7 @@ func (a *App) handleListMessages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	msgs, next, err := a.messagesPage(r, a.store, id, p)
+	msgs, next, err := a.messagesPage(r, id, p)
 	if err != nil {
 		writeError(w, r, err)
 		return

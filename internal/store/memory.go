@@ -109,9 +109,16 @@ func (m *Memory) UpdateTask(ctx context.Context, userID string, id int64, p Task
 	return t, err
 }
 
-// CreateConversation implements Store.
-func (m *Memory) CreateConversation(ctx context.Context, userID, first string) (c Conversation, err error) {
-	err = m.do(ctx, func(tx *memTx) error { c, err = tx.CreateConversation(ctx, userID, first); return err })
+// StartTurn implements Store.
+func (m *Memory) StartTurn(ctx context.Context, userID string, convID int64, content string) (c Conversation, err error) {
+	err = m.do(ctx, func(tx *memTx) error { c, err = tx.StartTurn(ctx, userID, convID, content); return err })
+	return c, err
+}
+
+// RunTurn implements Store: the memory store is locked for the whole turn, and
+// the turn's writes are undone if fn fails.
+func (m *Memory) RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (c Conversation, err error) {
+	err = m.do(ctx, func(tx *memTx) error { c, err = tx.RunTurn(ctx, userID, convID, content, fn); return err })
 	return c, err
 }
 
@@ -142,11 +149,6 @@ func (m *Memory) AppendMessage(ctx context.Context, userID string, msg Message) 
 func (m *Memory) ListMessages(ctx context.Context, userID string, convID int64, p Page) (ms []Message, err error) {
 	err = m.do(ctx, func(tx *memTx) error { ms, err = tx.ListMessages(ctx, userID, convID, p); return err })
 	return ms, err
-}
-
-// InTx implements Store: the memory store is locked for the whole of fn.
-func (m *Memory) InTx(ctx context.Context, fn func(Store) error) error {
-	return m.do(ctx, func(tx *memTx) error { return fn(tx) })
 }
 
 // Ping implements Store.
@@ -221,7 +223,35 @@ func (tx *memTx) DeleteTask(_ context.Context, userID string, id int64) (Task, e
 	return old.Task, nil
 }
 
-func (tx *memTx) CreateConversation(_ context.Context, userID, first string) (Conversation, error) {
+func (tx *memTx) StartTurn(ctx context.Context, userID string, convID int64, content string) (Conversation, error) {
+	if convID == 0 {
+		c := tx.createConversation(userID, content)
+		convID = c.ID
+	}
+	m, err := tx.AppendMessage(ctx, userID, Message{ConversationID: convID, Role: RoleUser, Content: content})
+	if err != nil {
+		return Conversation{}, err
+	}
+	return tx.d.convs[m.ConversationID].Conversation, nil
+}
+
+func (tx *memTx) RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (Conversation, error) {
+	conv, err := tx.StartTurn(ctx, userID, convID, content)
+	if err != nil {
+		return Conversation{}, err
+	}
+	reply, err := fn(ctx, tx, conv)
+	if err != nil {
+		return Conversation{}, err
+	}
+	reply.ConversationID = conv.ID
+	if _, err := tx.AppendMessage(ctx, userID, reply); err != nil {
+		return Conversation{}, err
+	}
+	return tx.d.convs[conv.ID].Conversation, nil
+}
+
+func (tx *memTx) createConversation(userID, first string) Conversation {
 	tx.d.nextConv++
 	tx.d.activity++
 	now := Now()
@@ -230,7 +260,7 @@ func (tx *memTx) CreateConversation(_ context.Context, userID, first string) (Co
 	}}
 	tx.d.convs[c.ID] = c
 	tx.undo = append(tx.undo, func() { delete(tx.d.convs, c.ID); tx.d.nextConv--; tx.d.activity-- })
-	return c.Conversation, nil
+	return c.Conversation
 }
 
 func (tx *memTx) conv(userID string, id int64) (*memConv, error) {
@@ -324,8 +354,6 @@ func (tx *memTx) ListMessages(_ context.Context, userID string, convID int64, p 
 	}
 	return out, nil
 }
-
-func (tx *memTx) InTx(_ context.Context, fn func(Store) error) error { return fn(tx) }
 
 func (tx *memTx) Ping(context.Context) error { return nil }
 

@@ -120,9 +120,17 @@ type Store interface {
 	// UpdateTask applies p. Returns ErrNotFound if the user has no task id.
 	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
 
-	// CreateConversation starts a conversation whose title is derived from
-	// firstMessage (trimmed, at most TitleMaxChars characters).
-	CreateConversation(ctx context.Context, userID, firstMessage string) (Conversation, error)
+	// StartTurn stores a user message at the end of conversation convID or,
+	// when convID is 0, in a new conversation titled after the message (see
+	// Title). It returns the conversation as it is afterwards.
+	// Returns ErrNotFound if the user has no conversation convID.
+	StartTurn(ctx context.Context, userID string, convID int64, content string) (Conversation, error)
+	// RunTurn runs a whole chat turn as one unit of work: StartTurn, then fn
+	// with a Store bound to the unit of work, then AppendMessage of the
+	// message fn returns (its ConversationID is filled in). Everything
+	// commits together when fn succeeds, and nothing is kept when it fails.
+	// Returns ErrNotFound, writing nothing, if the user has no conversation convID.
+	RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (Conversation, error)
 	// GetConversation returns ErrNotFound if the user has no conversation id.
 	GetConversation(ctx context.Context, userID string, id int64) (Conversation, error)
 	// ListConversations returns a page of conversations, most recently active
@@ -141,15 +149,16 @@ type Store interface {
 	// Returns ErrNotFound if the user has no conversation convID.
 	ListMessages(ctx context.Context, userID string, convID int64, p Page) ([]Message, error)
 
-	// InTx runs fn with a Store whose writes all commit together when fn
-	// returns nil and are all undone when it returns an error.
-	InTx(ctx context.Context, fn func(tx Store) error) error
-
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.
 	Close()
 }
+
+// TurnFunc answers a turn inside RunTurn: tx is the unit of work, conv the
+// conversation with the user message already stored. It returns the
+// assistant message to store.
+type TurnFunc func(ctx context.Context, tx Store, conv Conversation) (Message, error)
 
 // Title derives a conversation title from its first message.
 func Title(firstMessage string) string {

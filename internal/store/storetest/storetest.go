@@ -46,7 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MessagePaging", testMessagePaging},
 		{"DeleteConversation", testDeleteConversation},
 		{"ConversationIsolation", testConversationIsolation},
-		{"TxCommitAndRollback", testTx},
+		{"RunTurn", testRunTurn},
 		{"ConcurrentWrites", testConcurrent},
 		{"CanceledContext", testCanceled},
 	} {
@@ -185,25 +185,35 @@ func testConversations(t *testing.T, s store.Store) {
 	conv := must[store.Conversation](t)
 
 	long := strings.Repeat("word ", 40)
-	c := conv(s.CreateConversation(ctx, u, "  Add a task\n to buy   groceries  "))
-	if c.ID <= 0 || c.Title != "Add a task to buy groceries" || c.MessageCount != 0 {
+	c := conv(s.StartTurn(ctx, u, 0, "  Add a task\n to buy   groceries  "))
+	if c.ID <= 0 || c.Title != "Add a task to buy groceries" || c.MessageCount != 1 {
 		t.Errorf("created = %+v", c)
 	}
 	checkTime(t, "created_at", c.CreatedAt)
-	l := conv(s.CreateConversation(ctx, u, long))
+	l := conv(s.StartTurn(ctx, u, 0, long))
 	if n := len([]rune(l.Title)); n != store.TitleMaxChars || !strings.HasSuffix(l.Title, "…") {
 		t.Errorf("long title %q has %d chars", l.Title, n)
 	}
 	got := conv(s.GetConversation(ctx, u, c.ID))
-	if got.ID != c.ID || got.Title != c.Title || !got.CreatedAt.Equal(c.CreatedAt) {
+	if got.ID != c.ID || got.Title != c.Title || !got.CreatedAt.Equal(c.CreatedAt) || got.MessageCount != 1 {
 		t.Errorf("get = %+v, want %+v", got, c)
+	}
+	again := conv(s.StartTurn(ctx, u, c.ID, "second"))
+	if again.ID != c.ID || again.MessageCount != 2 || again.Title != c.Title || again.UpdatedAt.Before(c.UpdatedAt) {
+		t.Errorf("second turn = %+v", again)
+	}
+	if _, err := s.StartTurn(ctx, user(t), c.ID, "intrude"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StartTurn in another user's conversation: err = %v", err)
+	}
+	if _, err := s.StartTurn(ctx, u, c.ID+1_000_000, "nowhere"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StartTurn in a missing conversation: err = %v", err)
 	}
 	if _, err := s.GetConversation(ctx, u, c.ID+1_000_000); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing conversation: err = %v", err)
 	}
 	must[store.Message](t)(s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "hi"}))
 	got = conv(s.GetConversation(ctx, u, c.ID))
-	if got.MessageCount != 1 || got.UpdatedAt.Before(c.UpdatedAt) {
+	if got.MessageCount != 3 || got.UpdatedAt.Before(again.UpdatedAt) {
 		t.Errorf("after a message: %+v", got)
 	}
 }
@@ -213,7 +223,7 @@ func testConversationPaging(t *testing.T, s store.Store) {
 	u := user(t)
 	var made []int64
 	for i := range 7 {
-		c := must[store.Conversation](t)(s.CreateConversation(ctx, u, fmt.Sprintf("conversation %d", i)))
+		c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, fmt.Sprintf("conversation %d", i)))
 		made = append(made, c.ID)
 	}
 	// Activity in conversation 2 moves it to the front.
@@ -239,7 +249,7 @@ func testConversationPaging(t *testing.T, s store.Store) {
 		t.Errorf("paged order = %v, want %v", got, want)
 	}
 	page := must[[]store.Conversation](t)(s.ListConversations(ctx, u, store.Page{Limit: 1}))
-	if len(page) != 1 || page[0].MessageCount != 1 || page[0].Title != "conversation 2" {
+	if len(page) != 1 || page[0].MessageCount != 2 || page[0].Title != "conversation 2" {
 		t.Errorf("first page = %+v", page)
 	}
 	if page := must[[]store.Conversation](t)(s.ListConversations(ctx, user(t), store.Page{Limit: 10})); page == nil || len(page) != 0 {
@@ -267,7 +277,7 @@ func sameJSON(t *testing.T, what string, got, want json.RawMessage) {
 func testMessages(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.CreateConversation(ctx, u, "hello"))
+	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "hello"))
 	msg := must[store.Message](t)
 
 	um := msg(s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "Add a task to buy groceries"}))
@@ -287,7 +297,7 @@ func testMessages(t *testing.T, s store.Store) {
 	checkTime(t, "message created_at", am.CreatedAt)
 
 	got := must[[]store.Message](t)(s.ListMessages(ctx, u, c.ID, store.Page{Limit: 10}))
-	if len(got) != 2 || got[0].ID != am.ID || got[1].ID != um.ID {
+	if len(got) != 3 || got[0].ID != am.ID || got[1].ID != um.ID || got[2].Content != "hello" || got[2].Role != store.RoleUser {
 		t.Fatalf("messages = %+v, want newest first", got)
 	}
 	if got[1].Role != store.RoleUser || got[1].Content != "Add a task to buy groceries" || got[1].ToolCalls == nil || len(got[1].ToolCalls) != 0 {
@@ -303,7 +313,7 @@ func testMessages(t *testing.T, s store.Store) {
 		sameJSON(t, "arguments", tc.Arguments, calls[i].Arguments)
 		sameJSON(t, "result", tc.Result, calls[i].Result)
 	}
-	if c := must[store.Conversation](t)(s.GetConversation(ctx, u, c.ID)); c.MessageCount != 2 {
+	if c := must[store.Conversation](t)(s.GetConversation(ctx, u, c.ID)); c.MessageCount != 3 {
 		t.Errorf("message_count = %d", c.MessageCount)
 	}
 	if _, err := s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID + 1_000_000, Role: store.RoleUser, Content: "x"}); !errors.Is(err, store.ErrNotFound) {
@@ -314,8 +324,9 @@ func testMessages(t *testing.T, s store.Store) {
 func testMessagePaging(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.CreateConversation(ctx, u, "paging"))
-	var want []int64
+	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "paging"))
+	first := must[[]store.Message](t)(s.ListMessages(ctx, u, c.ID, store.Page{Limit: 1}))
+	want := []int64{first[0].ID}
 	for i := range 12 {
 		m := must[store.Message](t)(s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: fmt.Sprint(i)}))
 		want = append([]int64{m.ID}, want...)
@@ -340,8 +351,8 @@ func testMessagePaging(t *testing.T, s store.Store) {
 func testDeleteConversation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.CreateConversation(ctx, u, "bye"))
-	keep := must[store.Conversation](t)(s.CreateConversation(ctx, u, "keep"))
+	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "bye"))
+	keep := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "keep"))
 	must[store.Message](t)(s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "x"}))
 	must[store.Message](t)(s.AppendMessage(ctx, u, store.Message{ConversationID: keep.ID, Role: store.RoleUser, Content: "y"}))
 	if err := s.DeleteConversation(ctx, u, c.ID); err != nil {
@@ -353,7 +364,7 @@ func testDeleteConversation(t *testing.T, s store.Store) {
 	if _, err := s.ListMessages(ctx, u, c.ID, store.Page{Limit: 10}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("messages of deleted conversation: err = %v", err)
 	}
-	if got := must[[]store.Message](t)(s.ListMessages(ctx, u, keep.ID, store.Page{Limit: 10})); len(got) != 1 {
+	if got := must[[]store.Message](t)(s.ListMessages(ctx, u, keep.ID, store.Page{Limit: 10})); len(got) != 2 {
 		t.Errorf("other conversation lost messages: %v", got)
 	}
 }
@@ -361,7 +372,7 @@ func testDeleteConversation(t *testing.T, s store.Store) {
 func testConversationIsolation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	owner, other := user(t), user(t)
-	c := must[store.Conversation](t)(s.CreateConversation(ctx, owner, "mine"))
+	c := must[store.Conversation](t)(s.StartTurn(ctx, owner, 0, "mine"))
 	must[store.Message](t)(s.AppendMessage(ctx, owner, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "secret"}))
 
 	if _, err := s.GetConversation(ctx, other, c.ID); !errors.Is(err, store.ErrNotFound) {
@@ -380,39 +391,36 @@ func testConversationIsolation(t *testing.T, s store.Store) {
 		t.Errorf("other lists %v", got)
 	}
 	got := must[store.Conversation](t)(s.GetConversation(ctx, owner, c.ID))
-	if got.MessageCount != 1 {
+	if got.MessageCount != 2 {
 		t.Errorf("owner's conversation changed: %+v", got)
 	}
 }
 
 var errBoom = errors.New("boom")
 
-func testTx(t *testing.T, s store.Store) {
+func testRunTurn(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
 	pre := must[store.Task](t)(s.AddTask(ctx, u, "before", ""))
 
-	err := s.InTx(ctx, func(tx store.Store) error {
-		c, err := tx.CreateConversation(ctx, u, "rolled back")
-		if err != nil {
-			return err
-		}
-		if _, err := tx.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "x"}); err != nil {
-			return err
+	// A failing turn keeps nothing: no conversation, no message, no task change.
+	_, err := s.RunTurn(ctx, u, 0, "rolled back", func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, error) {
+		if conv.ID <= 0 || conv.MessageCount != 1 || conv.Title != "rolled back" {
+			return store.Message{}, fmt.Errorf("conversation in turn = %+v", conv)
 		}
 		if _, err := tx.AddTask(ctx, u, "rolled back", ""); err != nil {
-			return err
+			return store.Message{}, err
 		}
 		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
-			return err
+			return store.Message{}, err
 		}
 		if _, err := tx.DeleteTask(ctx, u, pre.ID); err != nil {
-			return err
+			return store.Message{}, err
 		}
-		return errBoom
+		return store.Message{}, errBoom
 	})
 	if !errors.Is(err, errBoom) {
-		t.Fatalf("InTx err = %v, want the callback's error", err)
+		t.Fatalf("RunTurn err = %v, want the callback's error", err)
 	}
 	tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TasksAll))
 	if len(tasks) != 1 || tasks[0].ID != pre.ID || tasks[0].Completed {
@@ -422,38 +430,57 @@ func testTx(t *testing.T, s store.Store) {
 		t.Errorf("after rollback conversations = %+v", cs)
 	}
 
-	var convID int64
-	err = s.InTx(ctx, func(tx store.Store) error {
-		c, err := tx.CreateConversation(ctx, u, "kept")
-		if err != nil {
-			return err
+	// A good turn keeps everything, and reads inside it see its own writes.
+	calls := []store.ToolCall{{Tool: "complete_task", Arguments: json.RawMessage(`{"task_id":1}`), Result: json.RawMessage(`{"ok":true}`)}}
+	conv, err := s.RunTurn(ctx, u, 0, "kept", func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, error) {
+		if got, err := tx.GetConversation(ctx, u, conv.ID); err != nil || got.MessageCount != 1 {
+			return store.Message{}, fmt.Errorf("read own write: %+v, %v", got, err)
 		}
-		convID = c.ID
-		if _, err := tx.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "x"}); err != nil {
-			return err
+		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
+			return store.Message{}, err
 		}
-		// Reads inside the unit of work see its own writes.
-		if got, err := tx.GetConversation(ctx, u, c.ID); err != nil || got.MessageCount != 1 {
-			return fmt.Errorf("read own write: %+v, %v", got, err)
-		}
-		_, err = tx.CompleteTask(ctx, u, pre.ID)
-		return err
+		return store.Message{Role: store.RoleAssistant, Content: "Done.", ToolCalls: calls}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := must[store.Conversation](t)(s.GetConversation(ctx, u, convID)); c.MessageCount != 1 {
-		t.Errorf("committed conversation = %+v", c)
+	if conv.MessageCount != 2 || conv.Title != "kept" {
+		t.Errorf("RunTurn returned %+v", conv)
+	}
+	msgs := must[[]store.Message](t)(s.ListMessages(ctx, u, conv.ID, store.Page{Limit: 10}))
+	if len(msgs) != 2 || msgs[0].Role != store.RoleAssistant || msgs[0].Content != "Done." || len(msgs[0].ToolCalls) != 1 ||
+		msgs[1].Role != store.RoleUser || msgs[1].Content != "kept" {
+		t.Errorf("stored turn = %+v", msgs)
 	}
 	if tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TasksCompleted)); len(tasks) != 1 {
 		t.Errorf("committed completion missing: %+v", tasks)
+	}
+
+	// The next turn continues the conversation; a foreign one is not found
+	// and the callback never runs.
+	conv2, err := s.RunTurn(ctx, u, conv.ID, "again", func(context.Context, store.Store, store.Conversation) (store.Message, error) {
+		return store.Message{Role: store.RoleAssistant, Content: "Again."}, nil
+	})
+	if err != nil || conv2.ID != conv.ID || conv2.MessageCount != 4 {
+		t.Errorf("second turn = %+v, %v", conv2, err)
+	}
+	ran := false
+	_, err = s.RunTurn(ctx, user(t), conv.ID, "intrude", func(context.Context, store.Store, store.Conversation) (store.Message, error) {
+		ran = true
+		return store.Message{Role: store.RoleAssistant, Content: "x"}, nil
+	})
+	if !errors.Is(err, store.ErrNotFound) || ran {
+		t.Errorf("turn in another user's conversation: err = %v, callback ran = %v", err, ran)
+	}
+	if got := must[store.Conversation](t)(s.GetConversation(ctx, u, conv.ID)); got.MessageCount != 4 {
+		t.Errorf("foreign turn changed the conversation: %+v", got)
 	}
 }
 
 func testConcurrent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.CreateConversation(ctx, u, "busy"))
+	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "busy"))
 	const n = 16
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
@@ -480,8 +507,8 @@ func testConcurrent(t *testing.T, s store.Store) {
 	if len(tasks) != n || len(seen) != n {
 		t.Errorf("%d tasks with %d distinct ids, want %d", len(tasks), len(seen), n)
 	}
-	if got := must[store.Conversation](t)(s.GetConversation(ctx, u, c.ID)); got.MessageCount != n {
-		t.Errorf("message_count = %d, want %d", got.MessageCount, n)
+	if got := must[store.Conversation](t)(s.GetConversation(ctx, u, c.ID)); got.MessageCount != n+1 {
+		t.Errorf("message_count = %d, want %d", got.MessageCount, n+1)
 	}
 }
 
