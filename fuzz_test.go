@@ -56,4 +56,3 @@ func countMessages(t *testing.T, h http.Handler) int {
 	}
 	return n + len(page.Conversations)*1000
 }
-
