@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/taskchat/taskchat/internal/agent"
@@ -40,7 +41,10 @@ type App struct {
 	misconf []string // why the service is misconfigured; non-empty makes the API answer 503
 	log     zerolog.Logger
 	store   store.Store
-	storeOf string // "memory" or "postgres"
+	storeOf string          // "memory" or "postgres"
+	pg      *store.Postgres // nil unless the PostgreSQL store is in use
+	bg      sync.WaitGroup  // background work Close waits for
+	stopBg  context.CancelFunc
 	agent   agent.Agent
 	version string
 	mux     *http.ServeMux
@@ -48,8 +52,18 @@ type App struct {
 }
 
 // New builds the application from getenv, logging to logOut. It does no
-// network I/O, so the process can answer /health at once.
+// network I/O before returning, so the process can answer /health at once;
+// database migrations start in the background.
 func New(getenv func(string) string, logOut io.Writer) *App {
+	return newApp(getenv, logOut, options{})
+}
+
+// options are test hooks that the public constructor does not offer.
+type options struct {
+	dbTracer pgx.QueryTracer
+}
+
+func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	ctx := context.Background()
 	cfg, invalid := loadConfig(ctx, getenv)
 	a := &App{cfg: cfg, version: version(), agent: agent.Offline{}}
@@ -63,7 +77,7 @@ func New(getenv func(string) string, logOut io.Writer) *App {
 	}
 	a.log = newLogger(cfg, logOut).With().Str("version", a.version).Logger()
 
-	a.store, a.storeOf = store.NewMemory(), "memory"
+	a.openStore(opts)
 
 	a.mux = a.routes()
 	a.handler = a.withRequestLog(a.withRecover(a.withCORS(http.HandlerFunc(a.dispatch))))
@@ -76,6 +90,42 @@ func New(getenv func(string) string, logOut io.Writer) *App {
 	return a
 }
 
+// openStore picks PostgreSQL when DATABASE_URL is set, else memory. A set
+// but unusable URL never falls back to memory: that would lose data.
+func (a *App) openStore(opts options) {
+	cfg := a.cfg
+	if cfg.DatabaseURL == "" {
+		a.store, a.storeOf = store.NewMemory(), "memory"
+		a.log.Warn().Msg("DATABASE_URL is not set: using the in-memory store; data is lost on restart")
+		return
+	}
+	a.storeOf = "postgres"
+	pg, err := store.OpenPostgres(store.PostgresOptions{
+		URL: cfg.DatabaseURL, QueryMode: cfg.DatabaseQueryMode, Transport: cfg.DatabaseTransport,
+		WSProxy: cfg.DatabaseWSProxy, OnSpace: cfg.SpaceID != "", Tracer: opts.dbTracer,
+		Logger: a.log.With().Str("component", "store").Logger(),
+	})
+	if err != nil {
+		a.misconf = append(a.misconf, err.Error())
+		// A closed store answers everything with ErrUnavailable; the API
+		// is refused while misconfigured anyway, and /health reports "down".
+		closed := store.NewMemory()
+		closed.Close()
+		a.store = closed
+		return
+	}
+	a.store, a.pg = pg, pg
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopBg = cancel
+	a.bg.Go(func() {
+		// Migrate now so the first request does not wait for it; if the
+		// database is away, the first request that reaches it migrates.
+		if err := pg.Migrate(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn().Err(err).Msg("database not ready at start; will retry on demand")
+		}
+	})
+}
+
 // ServeHTTP implements http.Handler.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
 
@@ -85,8 +135,14 @@ func (a *App) Config() Config { return a.cfg }
 // Logger returns the app's logger.
 func (a *App) Logger() zerolog.Logger { return a.log }
 
-// Close releases the store.
-func (a *App) Close() { a.store.Close() }
+// Close stops background work and releases the store.
+func (a *App) Close() {
+	if a.stopBg != nil {
+		a.stopBg()
+	}
+	a.bg.Wait()
+	a.store.Close()
+}
 
 func newLogger(cfg Config, out io.Writer) zerolog.Logger {
 	if cfg.LogFormat == "console" {

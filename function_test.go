@@ -14,7 +14,17 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/taskchat/taskchat"
+	"github.com/taskchat/taskchat/internal/pgtest"
 )
+
+// eachStore runs fn against the in-memory store and against PostgreSQL (a
+// fresh database), with the environment that selects each.
+func eachStore(t *testing.T, fn func(t *testing.T, env map[string]string)) {
+	t.Run("memory", func(t *testing.T) { fn(t, map[string]string{}) })
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, map[string]string{"DATABASE_URL": pgtest.NewDatabase(t)})
+	})
+}
 
 // newApp builds the application with exactly the variables in env set.
 func newApp(t testing.TB, env map[string]string) *taskchat.App {
@@ -143,274 +153,282 @@ func tasksOf(t testing.TB, h http.Handler, user, status string) []task {
 }
 
 func TestChatFlow(t *testing.T) {
-	h := newApp(t, nil)
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
 
-	r := chat(t, h, "demo", "Add a task to buy groceries", nil)
-	if r.Agent != "offline" || r.ConversationID <= 0 || len(r.ToolCalls) != 1 {
-		t.Fatalf("first turn = %+v", r)
-	}
-	c := r.ToolCalls[0]
-	var res struct {
-		TaskID int64  `json:"task_id"`
-		Status string `json:"status"`
-		Title  string `json:"title"`
-	}
-	if err := json.Unmarshal(c.Result, &res); err != nil {
-		t.Fatal(err)
-	}
-	if c.Tool != "add_task" || string(c.Arguments) != `{"title":"Buy groceries"}` || res.Status != "created" || res.Title != "Buy groceries" {
-		t.Errorf("tool call = %s %s %s", c.Tool, c.Arguments, c.Result)
-	}
-	if r.Response != fmt.Sprintf("Added \"Buy groceries\" to your tasks (task %d).", res.TaskID) {
-		t.Errorf("response = %q", r.Response)
-	}
-
-	// A digit string is accepted as the conversation id, as some frontends send it.
-	r2 := chat(t, h, "demo", "Show me all my tasks", fmt.Sprint(r.ConversationID))
-	if r2.ConversationID != r.ConversationID || len(r2.ToolCalls) != 1 || r2.ToolCalls[0].Tool != "list_tasks" ||
-		!strings.Contains(string(r2.ToolCalls[0].Result), `"title":"Buy groceries"`) || !strings.Contains(r2.Response, "Buy groceries") {
-		t.Fatalf("second turn = %+v", r2)
-	}
-	r3 := chat(t, h, "demo", fmt.Sprintf("mark task %d as done", res.TaskID), r.ConversationID)
-	if len(r3.ToolCalls) != 1 || r3.ToolCalls[0].Tool != "complete_task" {
-		t.Fatalf("third turn = %+v", r3)
-	}
-
-	var page messagesPage
-	getJSON(t, h, fmt.Sprintf("/api/demo/conversations/%d/messages", r.ConversationID), &page)
-	want := []struct{ role, content string }{
-		{"user", "Add a task to buy groceries"}, {"assistant", r.Response},
-		{"user", "Show me all my tasks"}, {"assistant", r2.Response},
-		{"user", fmt.Sprintf("mark task %d as done", res.TaskID)}, {"assistant", r3.Response},
-	}
-	if len(page.Messages) != len(want) || page.NextBefore != nil || page.ConversationID != r.ConversationID {
-		t.Fatalf("messages page = %+v", page)
-	}
-	for i, m := range page.Messages {
-		if m.Role != want[i].role || m.Content != want[i].content || m.ToolCalls == nil {
-			t.Errorf("message %d = %+v, want %+v", i, m, want[i])
+		r := chat(t, h, "demo", "Add a task to buy groceries", nil)
+		if r.Agent != "offline" || r.ConversationID <= 0 || len(r.ToolCalls) != 1 {
+			t.Fatalf("first turn = %+v", r)
 		}
-		if i > 0 && m.ID <= page.Messages[i-1].ID {
-			t.Errorf("messages not oldest first: %d after %d", m.ID, page.Messages[i-1].ID)
+		c := r.ToolCalls[0]
+		var res struct {
+			TaskID int64  `json:"task_id"`
+			Status string `json:"status"`
+			Title  string `json:"title"`
 		}
-	}
-	if got := page.Messages[1].ToolCalls; len(got) != 1 || got[0].Tool != "add_task" {
-		t.Errorf("stored tool calls = %+v", got)
-	}
+		if err := json.Unmarshal(c.Result, &res); err != nil {
+			t.Fatal(err)
+		}
+		if c.Tool != "add_task" || string(c.Arguments) != `{"title":"Buy groceries"}` || res.Status != "created" || res.Title != "Buy groceries" {
+			t.Errorf("tool call = %s %s %s", c.Tool, c.Arguments, c.Result)
+		}
+		if r.Response != fmt.Sprintf("Added \"Buy groceries\" to your tasks (task %d).", res.TaskID) {
+			t.Errorf("response = %q", r.Response)
+		}
 
-	var one struct {
-		Conversation conversation `json:"conversation"`
-		Messages     []message    `json:"messages"`
-		NextBefore   *int64       `json:"next_before"`
-	}
-	getJSON(t, h, fmt.Sprintf("/api/demo/conversations/%d", r.ConversationID), &one)
-	if one.Conversation.Title != "Add a task to buy groceries" || one.Conversation.MessageCount != 6 || len(one.Messages) != 6 {
-		t.Errorf("conversation = %+v", one)
-	}
-	var list conversationsPage
-	getJSON(t, h, "/api/demo/conversations", &list)
-	if len(list.Conversations) != 1 || list.Conversations[0].ID != r.ConversationID || list.NextBefore != nil {
-		t.Errorf("conversations = %+v", list)
-	}
-	if ts := tasksOf(t, h, "demo", "completed"); len(ts) != 1 || ts[0].Title != "Buy groceries" || !ts[0].Completed {
-		t.Errorf("completed tasks = %+v", ts)
-	}
-	if ts := tasksOf(t, h, "demo", "pending"); len(ts) != 0 {
-		t.Errorf("pending tasks = %+v", ts)
-	}
+		// A digit string is accepted as the conversation id, as some frontends send it.
+		r2 := chat(t, h, "demo", "Show me all my tasks", fmt.Sprint(r.ConversationID))
+		if r2.ConversationID != r.ConversationID || len(r2.ToolCalls) != 1 || r2.ToolCalls[0].Tool != "list_tasks" ||
+			!strings.Contains(string(r2.ToolCalls[0].Result), `"title":"Buy groceries"`) || !strings.Contains(r2.Response, "Buy groceries") {
+			t.Fatalf("second turn = %+v", r2)
+		}
+		r3 := chat(t, h, "demo", fmt.Sprintf("mark task %d as done", res.TaskID), r.ConversationID)
+		if len(r3.ToolCalls) != 1 || r3.ToolCalls[0].Tool != "complete_task" {
+			t.Fatalf("third turn = %+v", r3)
+		}
 
-	if res := do(t, h, "DELETE", fmt.Sprintf("/api/demo/conversations/%d", r.ConversationID), nil); res.Code != http.StatusNoContent || res.Body.Len() != 0 {
-		t.Fatalf("delete: %d %s", res.Code, res.Body)
-	}
-	if res := do(t, h, "GET", fmt.Sprintf("/api/demo/conversations/%d/messages", r.ConversationID), nil); res.Code != http.StatusNotFound {
-		t.Errorf("messages after delete: %d", res.Code)
-	}
-	if ts := tasksOf(t, h, "demo", "all"); len(ts) != 1 {
-		t.Errorf("deleting a conversation must keep the tasks: %+v", ts)
-	}
+		var page messagesPage
+		getJSON(t, h, fmt.Sprintf("/api/demo/conversations/%d/messages", r.ConversationID), &page)
+		want := []struct{ role, content string }{
+			{"user", "Add a task to buy groceries"}, {"assistant", r.Response},
+			{"user", "Show me all my tasks"}, {"assistant", r2.Response},
+			{"user", fmt.Sprintf("mark task %d as done", res.TaskID)}, {"assistant", r3.Response},
+		}
+		if len(page.Messages) != len(want) || page.NextBefore != nil || page.ConversationID != r.ConversationID {
+			t.Fatalf("messages page = %+v", page)
+		}
+		for i, m := range page.Messages {
+			if m.Role != want[i].role || m.Content != want[i].content || m.ToolCalls == nil {
+				t.Errorf("message %d = %+v, want %+v", i, m, want[i])
+			}
+			if i > 0 && m.ID <= page.Messages[i-1].ID {
+				t.Errorf("messages not oldest first: %d after %d", m.ID, page.Messages[i-1].ID)
+			}
+		}
+		if got := page.Messages[1].ToolCalls; len(got) != 1 || got[0].Tool != "add_task" {
+			t.Errorf("stored tool calls = %+v", got)
+		}
+
+		var one struct {
+			Conversation conversation `json:"conversation"`
+			Messages     []message    `json:"messages"`
+			NextBefore   *int64       `json:"next_before"`
+		}
+		getJSON(t, h, fmt.Sprintf("/api/demo/conversations/%d", r.ConversationID), &one)
+		if one.Conversation.Title != "Add a task to buy groceries" || one.Conversation.MessageCount != 6 || len(one.Messages) != 6 {
+			t.Errorf("conversation = %+v", one)
+		}
+		var list conversationsPage
+		getJSON(t, h, "/api/demo/conversations", &list)
+		if len(list.Conversations) != 1 || list.Conversations[0].ID != r.ConversationID || list.NextBefore != nil {
+			t.Errorf("conversations = %+v", list)
+		}
+		if ts := tasksOf(t, h, "demo", "completed"); len(ts) != 1 || ts[0].Title != "Buy groceries" || !ts[0].Completed {
+			t.Errorf("completed tasks = %+v", ts)
+		}
+		if ts := tasksOf(t, h, "demo", "pending"); len(ts) != 0 {
+			t.Errorf("pending tasks = %+v", ts)
+		}
+
+		if res := do(t, h, "DELETE", fmt.Sprintf("/api/demo/conversations/%d", r.ConversationID), nil); res.Code != http.StatusNoContent || res.Body.Len() != 0 {
+			t.Fatalf("delete: %d %s", res.Code, res.Body)
+		}
+		if res := do(t, h, "GET", fmt.Sprintf("/api/demo/conversations/%d/messages", r.ConversationID), nil); res.Code != http.StatusNotFound {
+			t.Errorf("messages after delete: %d", res.Code)
+		}
+		if ts := tasksOf(t, h, "demo", "all"); len(ts) != 1 {
+			t.Errorf("deleting a conversation must keep the tasks: %+v", ts)
+		}
+	})
 }
 
 func TestHistoryPaging(t *testing.T) {
-	h := newApp(t, nil)
-	first := chat(t, h, "pager", "hello", nil)
-	for i := range 11 {
-		chat(t, h, "pager", fmt.Sprintf("add task number %d", i), first.ConversationID)
-	}
-	// 12 turns: 24 messages. Walk them back five at a time.
-	var all []message
-	path := fmt.Sprintf("/api/pager/conversations/%d/messages?limit=5", first.ConversationID)
-	for pages := 0; ; pages++ {
-		if pages > 10 {
-			t.Fatal("paging does not end")
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		first := chat(t, h, "pager", "hello", nil)
+		for i := range 11 {
+			chat(t, h, "pager", fmt.Sprintf("add task number %d", i), first.ConversationID)
 		}
-		var p messagesPage
-		getJSON(t, h, path, &p)
-		if len(p.Messages) > 5 {
-			t.Fatalf("page of %d", len(p.Messages))
+		// 12 turns: 24 messages. Walk them back five at a time.
+		var all []message
+		path := fmt.Sprintf("/api/pager/conversations/%d/messages?limit=5", first.ConversationID)
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("paging does not end")
+			}
+			var p messagesPage
+			getJSON(t, h, path, &p)
+			if len(p.Messages) > 5 {
+				t.Fatalf("page of %d", len(p.Messages))
+			}
+			for i := 1; i < len(p.Messages); i++ {
+				if p.Messages[i].ID <= p.Messages[i-1].ID {
+					t.Fatal("page not oldest first")
+				}
+			}
+			all = append(p.Messages, all...)
+			if p.NextBefore == nil {
+				break
+			}
+			if *p.NextBefore != p.Messages[0].ID {
+				t.Errorf("next_before = %d, want the oldest id on the page %d", *p.NextBefore, p.Messages[0].ID)
+			}
+			path = fmt.Sprintf("/api/pager/conversations/%d/messages?limit=5&before=%d", first.ConversationID, *p.NextBefore)
 		}
-		for i := 1; i < len(p.Messages); i++ {
-			if p.Messages[i].ID <= p.Messages[i-1].ID {
-				t.Fatal("page not oldest first")
+		if len(all) != 24 || all[0].Content != "hello" || all[23].Role != "assistant" {
+			t.Fatalf("walked %d messages, first %+v", len(all), all[0])
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i].ID <= all[i-1].ID {
+				t.Fatalf("history out of order at %d", i)
 			}
 		}
-		all = append(p.Messages, all...)
-		if p.NextBefore == nil {
-			break
-		}
-		if *p.NextBefore != p.Messages[0].ID {
-			t.Errorf("next_before = %d, want the oldest id on the page %d", *p.NextBefore, p.Messages[0].ID)
-		}
-		path = fmt.Sprintf("/api/pager/conversations/%d/messages?limit=5&before=%d", first.ConversationID, *p.NextBefore)
-	}
-	if len(all) != 24 || all[0].Content != "hello" || all[23].Role != "assistant" {
-		t.Fatalf("walked %d messages, first %+v", len(all), all[0])
-	}
-	for i := 1; i < len(all); i++ {
-		if all[i].ID <= all[i-1].ID {
-			t.Fatalf("history out of order at %d", i)
-		}
-	}
 
-	// Conversations: five, most recently active first, two a page.
-	var ids []int64
-	for i := range 5 {
-		ids = append(ids, chat(t, h, "lister", fmt.Sprintf("conversation %d", i), nil).ConversationID)
-	}
-	chat(t, h, "lister", "bump", ids[1])
-	want := []int64{ids[1], ids[4], ids[3], ids[2], ids[0]}
-	var got []int64
-	path = "/api/lister/conversations?limit=2"
-	for range 5 {
-		var p conversationsPage
-		getJSON(t, h, path, &p)
-		for _, c := range p.Conversations {
-			got = append(got, c.ID)
+		// Conversations: five, most recently active first, two a page.
+		var ids []int64
+		for i := range 5 {
+			ids = append(ids, chat(t, h, "lister", fmt.Sprintf("conversation %d", i), nil).ConversationID)
 		}
-		if p.NextBefore == nil {
-			break
+		chat(t, h, "lister", "bump", ids[1])
+		want := []int64{ids[1], ids[4], ids[3], ids[2], ids[0]}
+		var got []int64
+		path = "/api/lister/conversations?limit=2"
+		for range 5 {
+			var p conversationsPage
+			getJSON(t, h, path, &p)
+			for _, c := range p.Conversations {
+				got = append(got, c.ID)
+			}
+			if p.NextBefore == nil {
+				break
+			}
+			path = fmt.Sprintf("/api/lister/conversations?limit=2&before=%d", *p.NextBefore)
 		}
-		path = fmt.Sprintf("/api/lister/conversations?limit=2&before=%d", *p.NextBefore)
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("conversations paged as %v, want %v", got, want)
-	}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("conversations paged as %v, want %v", got, want)
+		}
+	})
 }
 
 func TestUserIsolation(t *testing.T) {
-	h := newApp(t, nil)
-	a := chat(t, h, "alice", "Add a task to buy groceries", nil)
-	convPath := fmt.Sprintf("/api/bob/conversations/%d", a.ConversationID)
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		a := chat(t, h, "alice", "Add a task to buy groceries", nil)
+		convPath := fmt.Sprintf("/api/bob/conversations/%d", a.ConversationID)
 
-	for _, tc := range []struct{ method, path, body string }{
-		{"GET", convPath, ""},
-		{"GET", convPath + "/messages", ""},
-		{"DELETE", convPath, ""},
-		{"POST", "/api/bob/chat", fmt.Sprintf(`{"message":"Show me all my tasks","conversation_id":%d}`, a.ConversationID)},
-	} {
-		res := do(t, h, tc.method, tc.path, strings.NewReader(tc.body), "Content-Type", "application/json")
-		var e errorBody
-		res.json(&e)
-		if res.Code != http.StatusNotFound || e.Code != "conversation_not_found" {
-			t.Errorf("bob %s %s: %d %+v", tc.method, tc.path, res.Code, e)
+		for _, tc := range []struct{ method, path, body string }{
+			{"GET", convPath, ""},
+			{"GET", convPath + "/messages", ""},
+			{"DELETE", convPath, ""},
+			{"POST", "/api/bob/chat", fmt.Sprintf(`{"message":"Show me all my tasks","conversation_id":%d}`, a.ConversationID)},
+		} {
+			res := do(t, h, tc.method, tc.path, strings.NewReader(tc.body), "Content-Type", "application/json")
+			var e errorBody
+			res.json(&e)
+			if res.Code != http.StatusNotFound || e.Code != "conversation_not_found" {
+				t.Errorf("bob %s %s: %d %+v", tc.method, tc.path, res.Code, e)
+			}
 		}
-	}
-	// The same 404 as for an id that does not exist at all.
-	missing := do(t, h, "GET", "/api/bob/conversations/999999", nil)
-	foreign := do(t, h, "GET", convPath, nil)
-	if missing.Code != foreign.Code || missing.Body.String() != foreign.Body.String() {
-		t.Errorf("foreign and missing differ: %s vs %s", foreign.Body, missing.Body)
-	}
+		// The same 404 as for an id that does not exist at all.
+		missing := do(t, h, "GET", "/api/bob/conversations/999999", nil)
+		foreign := do(t, h, "GET", convPath, nil)
+		if missing.Code != foreign.Code || missing.Body.String() != foreign.Body.String() {
+			t.Errorf("foreign and missing differ: %s vs %s", foreign.Body, missing.Body)
+		}
 
-	var bobs conversationsPage
-	getJSON(t, h, "/api/bob/conversations", &bobs)
-	if len(bobs.Conversations) != 0 {
-		t.Errorf("bob sees conversations %+v", bobs)
-	}
-	if ts := tasksOf(t, h, "bob", "all"); len(ts) != 0 {
-		t.Errorf("bob sees tasks %+v", ts)
-	}
-	var alices messagesPage
-	getJSON(t, h, fmt.Sprintf("/api/alice/conversations/%d/messages", a.ConversationID), &alices)
-	if len(alices.Messages) != 2 {
-		t.Errorf("alice's conversation changed: %+v", alices.Messages)
-	}
-	// Bob's tools cannot touch Alice's task either.
-	taskID := tasksOf(t, h, "alice", "all")[0].ID
-	for _, say := range []string{"mark task %d as done", "delete task %d", "rename task %d to hacked"} {
-		r := chat(t, h, "bob", fmt.Sprintf(say, taskID), nil)
-		if !strings.Contains(r.Response, "couldn't find") {
-			t.Errorf("bob %q: %q", say, r.Response)
+		var bobs conversationsPage
+		getJSON(t, h, "/api/bob/conversations", &bobs)
+		if len(bobs.Conversations) != 0 {
+			t.Errorf("bob sees conversations %+v", bobs)
 		}
-	}
-	if ts := tasksOf(t, h, "alice", "all"); len(ts) != 1 || ts[0].Completed || ts[0].Title != "Buy groceries" {
-		t.Errorf("alice's task changed: %+v", ts)
-	}
+		if ts := tasksOf(t, h, "bob", "all"); len(ts) != 0 {
+			t.Errorf("bob sees tasks %+v", ts)
+		}
+		var alices messagesPage
+		getJSON(t, h, fmt.Sprintf("/api/alice/conversations/%d/messages", a.ConversationID), &alices)
+		if len(alices.Messages) != 2 {
+			t.Errorf("alice's conversation changed: %+v", alices.Messages)
+		}
+		// Bob's tools cannot touch Alice's task either.
+		taskID := tasksOf(t, h, "alice", "all")[0].ID
+		for _, say := range []string{"mark task %d as done", "delete task %d", "rename task %d to hacked"} {
+			r := chat(t, h, "bob", fmt.Sprintf(say, taskID), nil)
+			if !strings.Contains(r.Response, "couldn't find") {
+				t.Errorf("bob %q: %q", say, r.Response)
+			}
+		}
+		if ts := tasksOf(t, h, "alice", "all"); len(ts) != 1 || ts[0].Completed || ts[0].Title != "Buy groceries" {
+			t.Errorf("alice's task changed: %+v", ts)
+		}
+	})
 }
 
 func TestBadInput(t *testing.T) {
-	h := newApp(t, nil)
-	long := strings.Repeat("x", 4001)
-	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
-	for i, tc := range []struct {
-		name, method, path, ctype, body string
-		status                          int
-		code                            string
-	}{
-		{"malformed JSON", "POST", "chat", "application/json", `{"message":`, 400, "invalid_json"},
-		{"not an object", "POST", "chat", "application/json", `["hi"]`, 400, "invalid_json"},
-		{"two objects", "POST", "chat", "application/json", `{"message":"hi"} {"message":"again"}`, 400, "invalid_json"},
-		{"deep nesting", "POST", "chat", "application/json", `{"message":` + deep + `}`, 400, "invalid_json"},
-		{"wrong content type", "POST", "chat", "text/plain", `{"message":"hi"}`, 415, "unsupported_media_type"},
-		{"no content type", "POST", "chat", "", `{"message":"hi"}`, 415, "unsupported_media_type"},
-		{"form post", "POST", "chat", "application/x-www-form-urlencoded", `message=hi`, 415, "unsupported_media_type"},
-		{"missing message", "POST", "chat", "application/json", `{"conversation_id":null}`, 422, "invalid_input"},
-		{"null message", "POST", "chat", "application/json", `{"message":null}`, 422, "invalid_input"},
-		{"number message", "POST", "chat", "application/json", `{"message":42}`, 422, "invalid_input"},
-		{"empty message", "POST", "chat", "application/json", `{"message":""}`, 422, "invalid_input"},
-		{"blank message", "POST", "chat", "application/json", `{"message":"  \n\t "}`, 422, "invalid_input"},
-		{"too long", "POST", "chat", "application/json", `{"message":"` + long + `"}`, 422, "invalid_input"},
-		{"NUL byte", "POST", "chat", "application/json", `{"message":"a\u0000b"}`, 422, "invalid_input"},
-		{"invalid UTF-8", "POST", "chat", "application/json", "{\"message\":\"caf\xe9\"}", 400, "invalid_utf8"},
-		{"oversized body", "POST", "chat", "application/json", `{"message":"hi","pad":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "body_too_large"},
-		{"UUID conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}`, 404, "conversation_not_found"},
-		{"unknown conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":987654}`, 404, "conversation_not_found"},
-		{"negative conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":-1}`, 404, "conversation_not_found"},
-		{"fractional conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":1.5}`, 404, "conversation_not_found"},
-		{"huge conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":1e400}`, 404, "conversation_not_found"},
-		{"boolean conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":true}`, 422, "invalid_input"},
-		{"object conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":{}}`, 422, "invalid_input"},
-		{"limit zero", "GET", "conversations?limit=0", "", "", 400, "invalid_limit"},
-		{"limit over", "GET", "conversations?limit=101", "", "", 400, "invalid_limit"},
-		{"limit negative", "GET", "conversations?limit=-1", "", "", 400, "invalid_limit"},
-		{"limit float", "GET", "conversations?limit=1e9", "", "", 400, "invalid_limit"},
-		{"limit empty", "GET", "conversations?limit=", "", "", 400, "invalid_limit"},
-		{"before text", "GET", "conversations?before=abc", "", "", 400, "invalid_before"},
-		{"messages limit", "GET", "conversations/1/messages?limit=500", "", "", 400, "invalid_limit"},
-		{"path conversation", "GET", "conversations/abc", "", "", 404, "conversation_not_found"},
-		{"delete path conversation", "DELETE", "conversations/abc", "", "", 404, "conversation_not_found"},
-		{"task status", "GET", "tasks?status=done", "", "", 400, "invalid_status"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			user := fmt.Sprintf("bad%d", i)
-			res := do(t, h, tc.method, "/api/"+user+"/"+tc.path, strings.NewReader(tc.body), "Content-Type", tc.ctype)
-			var e errorBody
-			res.json(&e)
-			if res.Code != tc.status || e.Code != tc.code || len(e.Detail) < 10 {
-				t.Errorf("%d %+v, want %d %s with a clear detail", res.Code, e, tc.status, tc.code)
-			}
-			var convs conversationsPage
-			getJSON(t, h, "/api/"+user+"/conversations", &convs)
-			if len(convs.Conversations) != 0 || len(tasksOf(t, h, user, "all")) != 0 {
-				t.Errorf("something was stored: %+v", convs)
-			}
-		})
-	}
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		long := strings.Repeat("x", 4001)
+		deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+		for i, tc := range []struct {
+			name, method, path, ctype, body string
+			status                          int
+			code                            string
+		}{
+			{"malformed JSON", "POST", "chat", "application/json", `{"message":`, 400, "invalid_json"},
+			{"not an object", "POST", "chat", "application/json", `["hi"]`, 400, "invalid_json"},
+			{"two objects", "POST", "chat", "application/json", `{"message":"hi"} {"message":"again"}`, 400, "invalid_json"},
+			{"deep nesting", "POST", "chat", "application/json", `{"message":` + deep + `}`, 400, "invalid_json"},
+			{"wrong content type", "POST", "chat", "text/plain", `{"message":"hi"}`, 415, "unsupported_media_type"},
+			{"no content type", "POST", "chat", "", `{"message":"hi"}`, 415, "unsupported_media_type"},
+			{"form post", "POST", "chat", "application/x-www-form-urlencoded", `message=hi`, 415, "unsupported_media_type"},
+			{"missing message", "POST", "chat", "application/json", `{"conversation_id":null}`, 422, "invalid_input"},
+			{"null message", "POST", "chat", "application/json", `{"message":null}`, 422, "invalid_input"},
+			{"number message", "POST", "chat", "application/json", `{"message":42}`, 422, "invalid_input"},
+			{"empty message", "POST", "chat", "application/json", `{"message":""}`, 422, "invalid_input"},
+			{"blank message", "POST", "chat", "application/json", `{"message":"  \n\t "}`, 422, "invalid_input"},
+			{"too long", "POST", "chat", "application/json", `{"message":"` + long + `"}`, 422, "invalid_input"},
+			{"NUL byte", "POST", "chat", "application/json", `{"message":"a\u0000b"}`, 422, "invalid_input"},
+			{"invalid UTF-8", "POST", "chat", "application/json", "{\"message\":\"caf\xe9\"}", 400, "invalid_utf8"},
+			{"oversized body", "POST", "chat", "application/json", `{"message":"hi","pad":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "body_too_large"},
+			{"UUID conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":"3fa85f64-5717-4562-b3fc-2c963f66afa6"}`, 404, "conversation_not_found"},
+			{"unknown conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":987654}`, 404, "conversation_not_found"},
+			{"negative conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":-1}`, 404, "conversation_not_found"},
+			{"fractional conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":1.5}`, 404, "conversation_not_found"},
+			{"huge conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":1e400}`, 404, "conversation_not_found"},
+			{"boolean conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":true}`, 422, "invalid_input"},
+			{"object conversation", "POST", "chat", "application/json", `{"message":"hi","conversation_id":{}}`, 422, "invalid_input"},
+			{"limit zero", "GET", "conversations?limit=0", "", "", 400, "invalid_limit"},
+			{"limit over", "GET", "conversations?limit=101", "", "", 400, "invalid_limit"},
+			{"limit negative", "GET", "conversations?limit=-1", "", "", 400, "invalid_limit"},
+			{"limit float", "GET", "conversations?limit=1e9", "", "", 400, "invalid_limit"},
+			{"limit empty", "GET", "conversations?limit=", "", "", 400, "invalid_limit"},
+			{"before text", "GET", "conversations?before=abc", "", "", 400, "invalid_before"},
+			{"messages limit", "GET", "conversations/1/messages?limit=500", "", "", 400, "invalid_limit"},
+			{"path conversation", "GET", "conversations/abc", "", "", 404, "conversation_not_found"},
+			{"delete path conversation", "DELETE", "conversations/abc", "", "", 404, "conversation_not_found"},
+			{"task status", "GET", "tasks?status=done", "", "", 400, "invalid_status"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				user := fmt.Sprintf("bad%d", i)
+				res := do(t, h, tc.method, "/api/"+user+"/"+tc.path, strings.NewReader(tc.body), "Content-Type", tc.ctype)
+				var e errorBody
+				res.json(&e)
+				if res.Code != tc.status || e.Code != tc.code || len(e.Detail) < 10 {
+					t.Errorf("%d %+v, want %d %s with a clear detail", res.Code, e, tc.status, tc.code)
+				}
+				var convs conversationsPage
+				getJSON(t, h, "/api/"+user+"/conversations", &convs)
+				if len(convs.Conversations) != 0 || len(tasksOf(t, h, user, "all")) != 0 {
+					t.Errorf("something was stored: %+v", convs)
+				}
+			})
+		}
 
-	// The limits themselves are allowed.
-	chat(t, h, "edge", strings.Repeat("y", 4000), nil)
-	chat(t, h, "edge", "  "+strings.Repeat("é", 4000)+"  ", nil)
-	getJSON(t, h, "/api/edge/conversations?limit=100", &conversationsPage{})
-	getJSON(t, h, "/api/edge/conversations?limit=1", &conversationsPage{})
+		// The limits themselves are allowed.
+		chat(t, h, "edge", strings.Repeat("y", 4000), nil)
+		chat(t, h, "edge", "  "+strings.Repeat("é", 4000)+"  ", nil)
+		getJSON(t, h, "/api/edge/conversations?limit=100", &conversationsPage{})
+		getJSON(t, h, "/api/edge/conversations?limit=1", &conversationsPage{})
+	})
 }
 
 func TestBadUserID(t *testing.T) {

@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/taskchat/taskchat/internal/pgtest"
+	"github.com/taskchat/taskchat/internal/store"
+	"github.com/taskchat/taskchat/internal/store/storetest"
+)
+
+func openPostgres(t *testing.T, opts store.PostgresOptions) *store.Postgres {
+	t.Helper()
+	opts.Logger = zerolog.New(zerolog.NewTestWriter(t))
+	s, err := store.OpenPostgres(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestPostgresContract(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	for _, tc := range []struct {
+		name string
+		opts func() store.PostgresOptions
+	}{
+		{"default", func() store.PostgresOptions { return store.PostgresOptions{URL: dbURL} }},
+		{"simple protocol", func() store.PostgresOptions { return store.PostgresOptions{URL: dbURL, QueryMode: "simple"} }},
+		{"exec mode", func() store.PostgresOptions { return store.PostgresOptions{URL: dbURL, QueryMode: "exec"} }},
+		{"URL query mode", func() store.PostgresOptions {
+			return store.PostgresOptions{URL: dbURL + "?default_query_exec_mode=simple_protocol"}
+		}},
+		{"websocket", func() store.PostgresOptions {
+			return store.PostgresOptions{
+				URL: dbURL, Transport: "websocket",
+				WSProxy: pgtest.NewWSRelay(t, pgtest.HostPort(t, dbURL)),
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s := openPostgres(t, tc.opts())
+				return s
+			})
+		})
+	}
+}
+
+func TestPostgresOpenDoesNoIO(t *testing.T) {
+	// Nothing listens on port 1: opening must still succeed at once, and
+	// calls must fail with ErrUnavailable, not hang.
+	s := openPostgres(t, store.PostgresOptions{URL: "postgres://nobody@127.0.0.1:1/none"})
+	if err := s.Ping(context.Background()); err == nil || !isUnavailable(err) {
+		t.Errorf("Ping = %v, want ErrUnavailable", err)
+	}
+	if _, err := s.ListTasks(context.Background(), "u", store.TasksAll); !isUnavailable(err) {
+		t.Errorf("ListTasks = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestPostgresBadURL(t *testing.T) {
+	_, err := store.OpenPostgres(store.PostgresOptions{URL: "postgres://user:hunter2@host:notaport/db"})
+	if err == nil {
+		t.Fatal("a bad URL was accepted")
+	}
+	if got := err.Error(); contains(got, "hunter2") {
+		t.Errorf("the error shows the password: %s", got)
+	}
+}
