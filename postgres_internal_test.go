@@ -41,7 +41,7 @@ func TestChatTurnRoundTrips(t *testing.T) {
 		t.Run("mode="+mode, func(t *testing.T) {
 			rt := &roundTrips{}
 			// One connection, so the warm-up turn has prepared what later turns use.
-			env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t) + "?pool_max_conns=1", "DATABASE_QUERY_MODE": mode}
+			env := map[string]string{"DATABASE_URL": pgtest.WithParam(t, pgtest.NewDatabase(t), "pool_max_conns", "1"), "DATABASE_QUERY_MODE": mode}
 			a := newApp(func(k string) string { return env[k] }, zerolog.NewTestWriter(t), options{dbTracer: rt})
 			t.Cleanup(a.Close)
 

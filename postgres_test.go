@@ -157,7 +157,7 @@ func TestPostgresSurvivesRestart(t *testing.T) {
 func TestPostgresOverWebSocket(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	h := newApp(t, map[string]string{
-		"DATABASE_URL":       dbURL + "?sslmode=disable",
+		"DATABASE_URL":       pgtest.WithParam(t, dbURL, "sslmode", "disable"),
 		"DATABASE_TRANSPORT": "websocket",
 		"DATABASE_WS_PROXY":  pgtest.NewWSRelay(t, pgtest.HostPort(t, dbURL)),
 	})

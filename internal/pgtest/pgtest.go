@@ -243,3 +243,16 @@ func NewWSRelay(t testing.TB, target string) string {
 	})
 	return "ws://" + strings.TrimPrefix(srv.URL, "http://") + "/v1?address={host}:{port}"
 }
+
+// WithParam returns dbURL with the query parameter key set to value.
+func WithParam(t testing.TB, dbURL, key, value string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -32,7 +32,7 @@ func TestPostgresContract(t *testing.T) {
 		{"simple protocol", func() store.PostgresOptions { return store.PostgresOptions{URL: dbURL, QueryMode: "simple"} }},
 		{"exec mode", func() store.PostgresOptions { return store.PostgresOptions{URL: dbURL, QueryMode: "exec"} }},
 		{"URL query mode", func() store.PostgresOptions {
-			return store.PostgresOptions{URL: dbURL + "?default_query_exec_mode=simple_protocol"}
+			return store.PostgresOptions{URL: pgtest.WithParam(t, dbURL, "default_query_exec_mode", "simple_protocol")}
 		}},
 		{"websocket", func() store.PostgresOptions {
 			return store.PostgresOptions{
