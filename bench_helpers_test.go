@@ -1,5 +1,12 @@
 package taskchat_test
 
-import "runtime"
+import (
+	"io"
+	"net/http"
+	"runtime"
+)
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// teeReader returns r's body, copying what is read into w.
+func teeReader(r *http.Request, w io.Writer) io.Reader { return io.TeeReader(r.Body, w) }

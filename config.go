@@ -218,3 +218,49 @@ func (o origins) allows(origin string) bool {
 
 // anyOrigin reports whether the list is the "*" wildcard.
 func (o origins) anyOrigin() bool { return slices.Contains(o, "*") }
+
+// provider is an LLM_PROVIDER preset.
+type provider struct {
+	baseURL, model, keyVar string
+}
+
+var providers = map[string]provider{
+	"openai":      {"https://api.openai.com/v1", "gpt-4o-mini", "OPENAI_API_KEY"},
+	"huggingface": {"https://router.huggingface.co/v1", "openai/gpt-oss-120b", "HF_TOKEN"},
+	"gemini":      {"https://generativelanguage.googleapis.com/v1beta/openai/", "gemini-2.5-flash", "GEMINI_API_KEY"},
+	"groq":        {"https://api.groq.com/openai/v1", "llama-3.3-70b-versatile", "GROQ_API_KEY"},
+	"openrouter":  {"https://openrouter.ai/api/v1", "openai/gpt-4o-mini", "OPENROUTER_API_KEY"},
+	"ollama":      {"http://localhost:11434/v1", "llama3.2", ""},
+}
+
+// llmSettings resolves which model to use, if any. The provider is
+// LLM_PROVIDER, or else the one whose key variable is set (GROQ_API_KEY alone
+// means Groq); the key is LLM_API_KEY or the provider's own variable.
+// The LLM agent is on when a key is found, for Ollama (which needs none), and
+// when LLM_BASE_URL points at some other OpenAI-compatible server.
+func (c Config) llmSettings(getenv func(string) string) (base, model, key, name string, ok bool) {
+	name = strings.ToLower(c.LLMProvider)
+	key = c.LLMAPIKey
+	if name == "" {
+		name = "openai"
+		for n, p := range providers {
+			if p.keyVar != "" && p.keyVar == setName(getenv, "LLM_API_KEY") {
+				name = n
+			}
+		}
+	} else if v := strings.TrimSpace(getenv("LLM_API_KEY")); v != "" {
+		key = v
+	} else if v := providers[name].keyVar; v != "" {
+		key = strings.TrimSpace(getenv(v))
+	}
+	p := providers[name]
+	base, model = p.baseURL, p.model
+	if c.LLMBaseURL != "" {
+		base = c.LLMBaseURL
+	}
+	if c.LLMModel != "" {
+		model = c.LLMModel
+	}
+	ok = key != "" || name == "ollama" || c.LLMBaseURL != ""
+	return base, model, key, name, ok
+}

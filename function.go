@@ -78,6 +78,12 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	a.log = newLogger(cfg, logOut).With().Str("version", a.version).Logger()
 
 	a.openStore(opts)
+	if base, model, key, provider, ok := cfg.llmSettings(getenv); ok {
+		a.agent = agent.NewLLM(agent.LLMConfig{
+			BaseURL: base, APIKey: key, Model: model, Timeout: cfg.LLMTimeout,
+		})
+		a.log.Info().Str("provider", provider).Str("model", model).Msg("LLM agent on; the offline agent answers when it fails")
+	}
 
 	a.mux = a.routes()
 	a.handler = a.withRequestLog(a.withRecover(a.withCORS(http.HandlerFunc(a.dispatch))))

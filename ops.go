@@ -24,9 +24,7 @@ func (a *App) problems() []string {
 	if a.storeOf == "memory" {
 		p = append(p, "DATABASE_URL is not set: tasks and conversations are kept in memory and lost on restart")
 	}
-	if a.cfg.LLMAPIKey != "" {
-		p = append(p, "an LLM API key is set, but this build has no LLM agent yet: the offline agent answers")
-	} else if a.agent.Name() == "offline" {
+	if a.agent.Name() == "offline" {
 		p = append(p, "no LLM API key is set: the offline agent answers")
 	}
 	p = append(p, "auth is off: no AUTH_SECRET or AUTH_JWKS_URL is set, so any caller can act as any user id")

@@ -1,0 +1,270 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+	"github.com/rs/zerolog"
+
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// LLMConfig configures the LLM agent.
+type LLMConfig struct {
+	BaseURL string
+	APIKey  string
+	Model   string
+	// Timeout bounds one model call, retries of a 429 or 503 included.
+	Timeout time.Duration
+	// TurnTimeout bounds the whole tool loop of a turn.
+	TurnTimeout time.Duration
+	// MaxCalls bounds the model calls of one turn (default 6).
+	MaxCalls int
+	// HTTPClient, when set, replaces the default client (tests, proxies).
+	HTTPClient *http.Client
+}
+
+// LLM is the agent that lets a model drive the tools through an
+// OpenAI-compatible Chat Completions API. When the model fails, the turn is
+// answered by the offline agent instead, and the log says why.
+type LLM struct {
+	client openai.Client
+	cfg    LLMConfig
+	tools  []openai.ChatCompletionToolUnionParam
+}
+
+// NewLLM returns the LLM agent. It does no I/O.
+func NewLLM(cfg LLMConfig) *LLM {
+	if cfg.MaxCalls <= 0 {
+		cfg.MaxCalls = 6
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.TurnTimeout <= 0 {
+		cfg.TurnTimeout = 2 * cfg.Timeout
+	}
+	opts := []option.RequestOption{
+		option.WithBaseURL(cfg.BaseURL),
+		option.WithAPIKey(cfg.APIKey),
+		option.WithMaxRetries(2),
+		option.WithMaxRetryDelay(cfg.Timeout),
+		option.WithMiddleware(retryOnlyBusy),
+	}
+	if cfg.HTTPClient != nil {
+		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
+	}
+	return &LLM{client: openai.NewClient(opts...), cfg: cfg, tools: toolDefinitions()}
+}
+
+// retryOnlyBusy lets the SDK retry (with backoff, honouring Retry-After)
+// only answers that mean "busy, try again": 429 and 503. Other errors are
+// final, and the turn falls back at once.
+func retryOnlyBusy(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	res, err := next(req)
+	if err == nil && res.StatusCode >= 400 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable {
+		res.Header.Set("x-should-retry", "false")
+	}
+	return res, err
+}
+
+// Name implements Agent.
+func (*LLM) Name() string { return "llm" }
+
+// SystemPrompt states the behaviour both agents share (SPEC §3).
+const SystemPrompt = `You are taskchat, a friendly assistant that manages the user's to-do list with tools.
+- Adding, creating or remembering something: call add_task with a short title (capitalise the first letter; drop words like "a task to").
+- Seeing, showing or listing tasks, "what's pending", "what have I completed": call list_tasks with status all, pending or completed.
+- Done, complete, finished: call complete_task.
+- Delete, remove, cancel: call delete_task.
+- Change, update, rename: call update_task.
+- When the user names a task by its title rather than its number, call list_tasks first and act on the task whose title matches. If several tasks match, ask which one the user means instead of guessing. If none matches, say so.
+- Never invent task numbers; use the ids that list_tasks returns.
+- After every action, confirm it in one short friendly sentence that names the task and its number.
+- If a tool returns an error, explain it kindly and suggest what to do.
+- Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed).
+- For anything else, answer briefly and say what you can do with tasks.`
+
+func toolDefinitions() []openai.ChatCompletionToolUnionParam {
+	def := func(name, desc string, params map[string]any) openai.ChatCompletionToolUnionParam {
+		return openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+			Name: name, Description: openai.String(desc), Parameters: params,
+		})
+	}
+	object := func(props map[string]any, required ...string) map[string]any {
+		return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+	}
+	taskID := map[string]any{"type": "integer", "minimum": 1, "description": "The task's number, as list_tasks returns it."}
+	title := map[string]any{"type": "string", "minLength": 1, "maxLength": MaxTitleChars, "description": "A short title."}
+	desc := map[string]any{"type": "string", "maxLength": MaxDescriptionChars, "description": "Optional details."}
+	return []openai.ChatCompletionToolUnionParam{
+		def(ToolAddTask, "Add a task to the user's to-do list.",
+			object(map[string]any{"title": title, "description": desc}, "title")),
+		def(ToolListTasks, "List the user's tasks, optionally only pending or only completed ones.",
+			object(map[string]any{"status": map[string]any{"type": "string", "enum": []string{"all", "pending", "completed"}, "default": "all"}})),
+		def(ToolCompleteTask, "Mark a task as completed.", object(map[string]any{"task_id": taskID}, "task_id")),
+		def(ToolDeleteTask, "Delete a task.", object(map[string]any{"task_id": taskID}, "task_id")),
+		def(ToolUpdateTask, "Change a task's title, description, or both.",
+			object(map[string]any{"task_id": taskID, "title": title, "description": desc}, "task_id")),
+	}
+}
+
+// modelError is a failure of the model (not of the store): the turn falls back.
+type modelError struct{ reason string }
+
+func (e *modelError) Error() string { return e.reason }
+
+// Respond implements Agent.
+func (l *LLM) Respond(ctx context.Context, in Input) (Reply, error) {
+	text, err := l.loop(ctx, in)
+	var me *modelError
+	if !errors.As(err, &me) {
+		return Reply{Text: text, Agent: l.Name()}, err
+	}
+	log := zerolog.Ctx(ctx)
+	log.Warn().Str("reason", me.reason).Int("tools_run", len(in.Tools.calls)).Msg("LLM failed: the offline agent answers this turn")
+	if changedSomething(in.Tools.calls) {
+		// Tools already changed something: running the offline parser now
+		// could do it twice. Report what was done instead.
+		return Reply{Text: summarize(in.Tools.calls), Agent: Offline{}.Name()}, nil
+	}
+	return Offline{}.Respond(ctx, in)
+}
+
+// loop runs the tool loop. Errors that are not *modelError come from the store.
+func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
+	turnCtx, cancel := context.WithTimeout(ctx, l.cfg.TurnTimeout)
+	defer cancel()
+	history, err := in.History(ctx)
+	if err != nil {
+		return "", err
+	}
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(SystemPrompt)}
+	for _, m := range history {
+		switch m.Role {
+		case store.RoleUser:
+			msgs = append(msgs, openai.UserMessage(m.Content))
+		case store.RoleAssistant:
+			msgs = append(msgs, openai.AssistantMessage(m.Content))
+		}
+	}
+	if len(history) == 0 {
+		msgs = append(msgs, openai.UserMessage(in.Message))
+	}
+
+	for range l.cfg.MaxCalls {
+		callCtx, cancelCall := context.WithTimeout(turnCtx, l.cfg.Timeout)
+		comp, err := l.client.Chat.Completions.New(callCtx, openai.ChatCompletionNewParams{
+			Model: shared.ChatModel(l.cfg.Model), Messages: msgs, Tools: l.tools,
+		})
+		cancelCall()
+		if err != nil {
+			return "", &modelError{reason: describeCallError(err)}
+		}
+		if len(comp.Choices) == 0 {
+			return "", &modelError{reason: "the model answered with no choices"}
+		}
+		msg := comp.Choices[0].Message
+		if len(msg.ToolCalls) == 0 {
+			text := strings.TrimSpace(msg.Content)
+			if text == "" {
+				return "", &modelError{reason: "the model answered with neither text nor tool calls"}
+			}
+			return text, nil
+		}
+		// Check every call before running any, so a bad one falls back
+		// with nothing done.
+		for _, tc := range msg.ToolCalls {
+			if reason := checkToolCall(tc); reason != "" {
+				return "", &modelError{reason: reason}
+			}
+		}
+		msgs = append(msgs, msg.ToParam())
+		for _, tc := range msg.ToolCalls {
+			res, err := in.Tools.Call(ctx, tc.Function.Name, json.RawMessage(tc.Function.Arguments))
+			if err != nil {
+				return "", err
+			}
+			msgs = append(msgs, openai.ToolMessage(string(res), tc.ID))
+		}
+	}
+	return "", &modelError{reason: fmt.Sprintf("no answer after %d model calls", l.cfg.MaxCalls)}
+}
+
+var knownTools = map[string]bool{ToolAddTask: true, ToolListTasks: true, ToolCompleteTask: true, ToolDeleteTask: true, ToolUpdateTask: true}
+
+// checkToolCall returns why a tool call cannot be run, or "".
+func checkToolCall(tc openai.ChatCompletionMessageToolCallUnion) string {
+	if tc.Type != "" && tc.Type != "function" {
+		return fmt.Sprintf("the model asked for a %q tool call", tc.Type)
+	}
+	if !knownTools[tc.Function.Name] {
+		return fmt.Sprintf("the model asked for an unknown tool %q", truncate(tc.Function.Name, 64))
+	}
+	args := strings.TrimSpace(tc.Function.Arguments)
+	if args == "" {
+		return ""
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(args), &obj); err != nil {
+		return fmt.Sprintf("the model sent malformed arguments for %s", tc.Function.Name)
+	}
+	return ""
+}
+
+// describeCallError says why a model call failed, without echoing what the
+// provider returned (it may quote the conversation).
+func describeCallError(err error) string {
+	var apiErr *openai.Error
+	switch {
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("the model API answered HTTP %d", apiErr.StatusCode)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the model call timed out"
+	case errors.Is(err, context.Canceled):
+		return "the request was canceled"
+	}
+	return "the model API could not be reached"
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// changedSomething reports whether any call changed a task.
+func changedSomething(calls []store.ToolCall) bool {
+	for _, c := range calls {
+		var r taskResult
+		if c.Tool != ToolListTasks && json.Unmarshal(c.Result, &r) == nil && r.TaskID != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// summarize words what tools already did when the model failed halfway.
+func summarize(calls []store.ToolCall) string {
+	var done []string
+	for _, c := range calls {
+		var r taskResult
+		if json.Unmarshal(c.Result, &r) != nil || r.TaskID == 0 {
+			continue
+		}
+		done = append(done, fmt.Sprintf("%s task %d %q", r.Status, r.TaskID, r.Title))
+	}
+	if len(done) == 0 {
+		return "Sorry, I couldn't finish that just now. Please try again."
+	}
+	return "I " + strings.Join(done, ", ") + ", but couldn't finish the rest just now. Please check your tasks and try again."
+}
