@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
+	"github.com/hashicorp/go-retryablehttp"
 	"github.com/rs/zerolog"
+	"github.com/sashabaranov/go-openai"
 
 	"github.com/taskchat/taskchat/internal/store"
 )
@@ -28,17 +27,15 @@ type LLMConfig struct {
 	TurnTimeout time.Duration
 	// MaxCalls bounds the model calls of one turn (default 6).
 	MaxCalls int
-	// HTTPClient, when set, replaces the default client (tests, proxies).
-	HTTPClient *http.Client
 }
 
 // LLM is the agent that lets a model drive the tools through an
 // OpenAI-compatible Chat Completions API. When the model fails, the turn is
 // answered by the offline agent instead, and the log says why.
 type LLM struct {
-	client openai.Client
+	client *openai.Client
 	cfg    LLMConfig
-	tools  []openai.ChatCompletionToolUnionParam
+	tools  []openai.Tool
 }
 
 // NewLLM returns the LLM agent. It does no I/O.
@@ -52,28 +49,36 @@ func NewLLM(cfg LLMConfig) *LLM {
 	if cfg.TurnTimeout <= 0 {
 		cfg.TurnTimeout = 2 * cfg.Timeout
 	}
-	opts := []option.RequestOption{
-		option.WithBaseURL(cfg.BaseURL),
-		option.WithAPIKey(cfg.APIKey),
-		option.WithMaxRetries(2),
-		option.WithMaxRetryDelay(cfg.Timeout),
-		option.WithMiddleware(retryOnlyBusy),
-	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
-	}
-	return &LLM{client: openai.NewClient(opts...), cfg: cfg, tools: toolDefinitions()}
+	oc := openai.DefaultConfig(cfg.APIKey)
+	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	oc.HTTPClient = retryingClient(cfg.Timeout)
+	return &LLM{client: openai.NewClientWithConfig(oc), cfg: cfg, tools: toolDefinitions()}
 }
 
-// retryOnlyBusy lets the SDK retry (with backoff, honouring Retry-After)
-// only answers that mean "busy, try again": 429 and 503. Other errors are
-// final, and the turn falls back at once.
-func retryOnlyBusy(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-	res, err := next(req)
-	if err == nil && res.StatusCode >= 400 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable {
-		res.Header.Set("x-should-retry", "false")
+// retryingClient retries only answers that mean "busy, try again" — 429 and
+// 503 — with exponential backoff that honours Retry-After, and only while the
+// call's deadline leaves time for the wait. Everything else is final at once,
+// so the turn falls back without delay.
+func retryingClient(maxWait time.Duration) *http.Client {
+	c := retryablehttp.NewClient()
+	c.Logger = nil
+	c.RetryMax = 2
+	c.RetryWaitMin = 500 * time.Millisecond
+	c.RetryWaitMax = maxWait
+	c.CheckRetry = func(ctx context.Context, res *http.Response, err error) (bool, error) {
+		if ctx.Err() != nil || err != nil || res == nil {
+			return false, ctx.Err()
+		}
+		if res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusServiceUnavailable {
+			return false, nil
+		}
+		wait := retryablehttp.DefaultBackoff(c.RetryWaitMin, c.RetryWaitMax, 0, res)
+		deadline, ok := ctx.Deadline()
+		return !ok || time.Until(deadline) > wait, nil
 	}
-	return res, err
+	// Hand the last answer (a 429, say) to the client as it was.
+	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	return c.StandardClient()
 }
 
 // Name implements Agent.
@@ -93,19 +98,22 @@ const SystemPrompt = `You are taskchat, a friendly assistant that manages the us
 - Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed).
 - For anything else, answer briefly and say what you can do with tasks.`
 
-func toolDefinitions() []openai.ChatCompletionToolUnionParam {
-	def := func(name, desc string, params map[string]any) openai.ChatCompletionToolUnionParam {
-		return openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
-			Name: name, Description: openai.String(desc), Parameters: params,
-		})
+func toolDefinitions() []openai.Tool {
+	def := func(name, desc string, params map[string]any) openai.Tool {
+		return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
+			Name: name, Description: desc, Parameters: params,
+		}}
 	}
 	object := func(props map[string]any, required ...string) map[string]any {
+		if required == nil {
+			required = []string{}
+		}
 		return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
 	}
 	taskID := map[string]any{"type": "integer", "minimum": 1, "description": "The task's number, as list_tasks returns it."}
 	title := map[string]any{"type": "string", "minLength": 1, "maxLength": MaxTitleChars, "description": "A short title."}
 	desc := map[string]any{"type": "string", "maxLength": MaxDescriptionChars, "description": "Optional details."}
-	return []openai.ChatCompletionToolUnionParam{
+	return []openai.Tool{
 		def(ToolAddTask, "Add a task to the user's to-do list.",
 			object(map[string]any{"title": title, "description": desc}, "title")),
 		def(ToolListTasks, "List the user's tasks, optionally only pending or only completed ones.",
@@ -147,23 +155,20 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(SystemPrompt)}
+	msgs := []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: SystemPrompt}}
 	for _, m := range history {
-		switch m.Role {
-		case store.RoleUser:
-			msgs = append(msgs, openai.UserMessage(m.Content))
-		case store.RoleAssistant:
-			msgs = append(msgs, openai.AssistantMessage(m.Content))
+		if m.Role == store.RoleUser || m.Role == store.RoleAssistant {
+			msgs = append(msgs, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
 		}
 	}
 	if len(history) == 0 {
-		msgs = append(msgs, openai.UserMessage(in.Message))
+		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: in.Message})
 	}
 
 	for range l.cfg.MaxCalls {
 		callCtx, cancelCall := context.WithTimeout(turnCtx, l.cfg.Timeout)
-		comp, err := l.client.Chat.Completions.New(callCtx, openai.ChatCompletionNewParams{
-			Model: shared.ChatModel(l.cfg.Model), Messages: msgs, Tools: l.tools,
+		comp, err := l.client.CreateChatCompletion(callCtx, openai.ChatCompletionRequest{
+			Model: l.cfg.Model, Messages: msgs, Tools: l.tools,
 		})
 		cancelCall()
 		if err != nil {
@@ -187,13 +192,13 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 				return "", &modelError{reason: reason}
 			}
 		}
-		msgs = append(msgs, msg.ToParam())
+		msgs = append(msgs, msg)
 		for _, tc := range msg.ToolCalls {
 			res, err := in.Tools.Call(ctx, tc.Function.Name, json.RawMessage(tc.Function.Arguments))
 			if err != nil {
 				return "", err
 			}
-			msgs = append(msgs, openai.ToolMessage(string(res), tc.ID))
+			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, Content: string(res), ToolCallID: tc.ID})
 		}
 	}
 	return "", &modelError{reason: fmt.Sprintf("no answer after %d model calls", l.cfg.MaxCalls)}
@@ -202,7 +207,7 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 var knownTools = map[string]bool{ToolAddTask: true, ToolListTasks: true, ToolCompleteTask: true, ToolDeleteTask: true, ToolUpdateTask: true}
 
 // checkToolCall returns why a tool call cannot be run, or "".
-func checkToolCall(tc openai.ChatCompletionMessageToolCallUnion) string {
+func checkToolCall(tc openai.ToolCall) string {
 	if tc.Type != "" && tc.Type != "function" {
 		return fmt.Sprintf("the model asked for a %q tool call", tc.Type)
 	}
@@ -223,10 +228,13 @@ func checkToolCall(tc openai.ChatCompletionMessageToolCallUnion) string {
 // describeCallError says why a model call failed, without echoing what the
 // provider returned (it may quote the conversation).
 func describeCallError(err error) string {
-	var apiErr *openai.Error
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
 	switch {
 	case errors.As(err, &apiErr):
-		return fmt.Sprintf("the model API answered HTTP %d", apiErr.StatusCode)
+		return fmt.Sprintf("the model API answered HTTP %d", apiErr.HTTPStatusCode)
+	case errors.As(err, &reqErr) && reqErr.HTTPStatusCode != 0:
+		return fmt.Sprintf("the model API answered HTTP %d", reqErr.HTTPStatusCode)
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the model call timed out"
 	case errors.Is(err, context.Canceled):
