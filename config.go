@@ -219,6 +219,17 @@ func (o origins) allows(origin string) bool {
 // anyOrigin reports whether the list is the "*" wildcard.
 func (o origins) anyOrigin() bool { return slices.Contains(o, "*") }
 
+// jwksURL is AUTH_JWKS_URL, or Better Auth's endpoint under BETTER_AUTH_URL.
+func (c Config) jwksURL() string {
+	if c.AuthJWKSURL != "" {
+		return c.AuthJWKSURL
+	}
+	if c.BetterAuthURL != "" {
+		return strings.TrimRight(c.BetterAuthURL, "/") + "/api/auth/jwks"
+	}
+	return ""
+}
+
 // provider is an LLM_PROVIDER preset.
 type provider struct {
 	baseURL, model, keyVar string

@@ -6,6 +6,7 @@ package taskchat
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/taskchat/taskchat/internal/agent"
+	"github.com/taskchat/taskchat/internal/auth"
 	"github.com/taskchat/taskchat/internal/store"
 )
 
@@ -46,6 +48,7 @@ type App struct {
 	bg      sync.WaitGroup  // background work Close waits for
 	stopBg  context.CancelFunc
 	agent   agent.Agent
+	auth    *auth.Verifier // nil: auth off
 	version string
 	mux     *http.ServeMux
 	handler http.Handler
@@ -70,12 +73,14 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	for _, name := range invalid {
 		a.misconf = append(a.misconf, name+" has an invalid value")
 	}
-	if cfg.AuthSecret != "" || cfg.AuthJWKSURL != "" || cfg.BetterAuthURL != "" {
-		// Token checks are not built yet. Serving anyway would expose every
-		// user's data to anyone while the operator believes auth is on.
-		a.misconf = append(a.misconf, "auth is configured (AUTH_SECRET, AUTH_JWKS_URL or BETTER_AUTH_URL) but this build cannot verify tokens yet")
-	}
 	a.log = newLogger(cfg, logOut).With().Str("version", a.version).Logger()
+	a.auth = auth.New(auth.Config{
+		Secret: cfg.AuthSecret, JWKSURL: cfg.jwksURL(),
+		Logger: a.log.With().Str("component", "auth").Logger(),
+	})
+	if a.auth == nil {
+		a.log.Warn().Msg("auth is off: no AUTH_SECRET or AUTH_JWKS_URL; any caller can act as any user id")
+	}
 
 	a.openStore(opts)
 	if base, model, key, provider, ok := cfg.llmSettings(getenv); ok {
@@ -143,6 +148,7 @@ func (a *App) Logger() zerolog.Logger { return a.log }
 
 // Close stops background work and releases the store.
 func (a *App) Close() {
+	a.auth.Close()
 	if a.stopBg != nil {
 		a.stopBg()
 	}
@@ -236,12 +242,28 @@ func (j *jsonMuxErrors) Write(b []byte) (int, error) {
 var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
 
 // api wraps the data routes: they answer 503 while the service is
-// misconfigured, and only for a well-formed user id.
+// misconfigured, 401/403 when auth is on and the token does not name
+// {user_id}, and only serve a well-formed user id.
 func (a *App) api(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(a.misconf) > 0 {
 			writeError(w, r, errMisconfigured)
 			return
+		}
+		var tokenUser string
+		if a.auth != nil {
+			u, err := a.auth.Verify(r.Context(), auth.TokenFrom(r))
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="taskchat"`)
+				if errors.Is(err, auth.ErrNoToken) {
+					writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "Sign in: send a token as Authorization: Bearer <token> or in the auth_token cookie."))
+					return
+				}
+				zerolog.Ctx(r.Context()).Info().Err(err).Msg("token rejected")
+				writeError(w, r, errorf(http.StatusUnauthorized, "invalid_token", "The token is invalid or has expired; sign in again."))
+				return
+			}
+			tokenUser = u
 		}
 		uid := r.PathValue("user_id")
 		if !userIDPattern.MatchString(uid) {
@@ -249,6 +271,10 @@ func (a *App) api(h http.HandlerFunc) http.Handler {
 			return
 		}
 		info(r.Context()).userID = uid
+		if a.auth != nil && tokenUser != uid {
+			writeError(w, r, errorf(http.StatusForbidden, "forbidden", "This token belongs to another user."))
+			return
+		}
 		h(w, r)
 	})
 }

@@ -27,7 +27,9 @@ func (a *App) problems() []string {
 	if a.agent.Name() == "offline" {
 		p = append(p, "no LLM API key is set: the offline agent answers")
 	}
-	p = append(p, "auth is off: no AUTH_SECRET or AUTH_JWKS_URL is set, so any caller can act as any user id")
+	if a.auth == nil {
+		p = append(p, "auth is off: no AUTH_SECRET or AUTH_JWKS_URL is set, so any caller can act as any user id")
+	}
 	return p
 }
 
@@ -38,6 +40,9 @@ func (a *App) handleHealth(w http.ResponseWriter, r *http.Request) {
 	h := healthResponse{
 		Status: "healthy", Store: a.storeOf, Database: "none", Agent: a.agent.Name(),
 		Auth: "off", Version: a.version, Problems: a.problems(),
+	}
+	if a.auth != nil {
+		h.Auth = "jwt"
 	}
 	if a.storeOf == "postgres" {
 		h.Database = "up"
