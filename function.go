@@ -6,8 +6,8 @@ package taskchat
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"os"
