@@ -3,15 +3,21 @@ package taskchat
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rs/zerolog"
 
 	"github.com/taskchat/taskchat/internal/agent"
 	"github.com/taskchat/taskchat/internal/store"
@@ -123,63 +129,113 @@ func parseConversationID(raw json.RawMessage) (int64, error) {
 	return id, nil
 }
 
+// idempotencyKey reads the Idempotency-Key header: at most 255 printable ASCII characters.
+func idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if len(k) > 255 || strings.IndexFunc(k, func(c rune) bool { return c < 0x20 || c > 0x7e }) >= 0 {
+		return "", errorf(http.StatusBadRequest, "invalid_idempotency_key", "The Idempotency-Key header must be at most 255 printable ASCII characters.")
+	}
+	return k, nil
+}
+
+// requestHash identifies what an idempotency key was first used for.
+func requestHash(req chatRequest) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00%s", req.ConversationID, req.Message)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
-	userID := r.PathValue("user_id")
+	key, err := idempotencyKey(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	req, err := decodeChat(w, r, a.cfg)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	resp, err := a.chatTurn(r.Context(), userID, req)
+	turn := store.Turn{
+		UserID: r.PathValue("user_id"), ConversationID: req.ConversationID, Content: req.Message,
+		RateLimit: a.cfg.ChatRateLimit, IdempotencyKey: key, RequestHash: requestHash(req),
+	}
+	body, replayed, err := a.chatTurn(r.Context(), turn)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			err = errConversationNotFound
-		}
-		writeError(w, r, err)
+		writeError(w, r, chatError(err, turn))
 		return
 	}
-	encode(w, http.StatusOK, resp)
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(append(body, '\n'))
 }
 
-// chatTurn runs steps 1–5 of a turn (SPEC §2.1).
-func (a *App) chatTurn(ctx context.Context, userID string, req chatRequest) (chatResponse, error) {
-	var resp chatResponse
-	answer := func(ctx context.Context, st store.Store, conv store.Conversation) (store.Message, error) {
-		tools := agent.NewToolbox(st, userID)
+// chatError maps a turn's refusal to what the client sees.
+func chatError(err error, t store.Turn) error {
+	var rl *store.RateLimitError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errConversationNotFound
+	case errors.As(err, &rl):
+		secs := int(math.Ceil(rl.RetryAfter.Seconds()))
+		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", retryAfter: max(secs, 1),
+			Detail: fmt.Sprintf("You can send %d messages a minute; please try again in %d seconds.", rl.Limit, max(secs, 1))}
+	case errors.Is(err, store.ErrKeyInUse):
+		return errorf(http.StatusConflict, "idempotency_key_in_use", "A request with this Idempotency-Key is still being answered; retry shortly.")
+	case errors.Is(err, store.ErrKeyReused):
+		return errorf(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was already used for a different message.")
+	}
+	return err
+}
+
+// chatTurn runs steps 1–5 of a turn (SPEC §2.1) and returns the response
+// body, or the first turn's body when the idempotency key replays it.
+func (a *App) chatTurn(ctx context.Context, t store.Turn) (json.RawMessage, bool, error) {
+	answer := func(ctx context.Context, st store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
+		tools := agent.NewToolbox(st, t.UserID)
 		reply, err := a.agent.Respond(ctx, agent.Input{
-			Message: req.Message,
+			Message: t.Content,
 			Tools:   tools,
 			History: func(ctx context.Context) ([]store.Message, error) {
-				msgs, err := st.ListMessages(ctx, userID, conv.ID, store.Page{Limit: a.cfg.HistoryWindow})
+				msgs, err := st.ListMessages(ctx, t.UserID, conv.ID, store.Page{Limit: a.cfg.HistoryWindow})
 				slices.Reverse(msgs)
 				return msgs, err
 			},
 		})
 		if err != nil {
-			return store.Message{}, err
+			return store.Message{}, nil, err
 		}
 		calls := tools.Calls()
-		resp = chatResponse{ConversationID: conv.ID, Response: reply.Text, Agent: reply.Agent, ToolCalls: calls}
-		return store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: reply.Text, ToolCalls: calls}, nil
+		body, err := json.Marshal(chatResponse{ConversationID: conv.ID, Response: reply.Text, Agent: reply.Agent, ToolCalls: calls})
+		msg := store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: reply.Text, ToolCalls: calls}
+		return msg, body, err
 	}
 
 	// The offline agent is fast and deterministic, so its whole turn is one
 	// unit of work: one commit, and nothing half-written if the store fails.
 	if _, ok := a.agent.(agent.Offline); ok {
-		_, err := a.store.RunTurn(ctx, userID, req.ConversationID, req.Message, answer)
-		return resp, err
+		return a.store.RunTurn(ctx, t, answer)
 	}
 	// Other agents may take seconds: the user message is committed first so
 	// it is kept whatever happens to the agent, and no transaction stays open
 	// while the model thinks.
-	conv, err := a.store.StartTurn(ctx, userID, req.ConversationID, req.Message)
-	if err != nil {
-		return resp, err
+	conv, replay, err := a.store.StartTurn(ctx, t)
+	if err != nil || replay != nil {
+		return replay, replay != nil, err
 	}
-	msg, err := answer(ctx, a.store, conv)
-	if err != nil {
-		return resp, err
+	msg, body, err := answer(ctx, a.store, conv)
+	if err == nil {
+		err = a.store.FinishTurn(ctx, t, msg, body)
 	}
-	_, err = a.store.AppendMessage(ctx, userID, msg)
-	return resp, err
+	if err != nil {
+		// Let a retry with the same key run the turn again.
+		if aerr := a.store.AbandonTurn(context.WithoutCancel(ctx), t); aerr != nil {
+			zerolog.Ctx(ctx).Warn().Err(aerr).Msg("could not release the idempotency key")
+		}
+		return nil, false, err
+	}
+	return body, false, nil
 }

@@ -82,7 +82,10 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 		a.log.Warn().Msg("auth is off: no AUTH_SECRET or AUTH_JWKS_URL; any caller can act as any user id")
 	}
 
-	a.openStore(opts)
+	bg, stop := context.WithCancel(context.Background())
+	a.stopBg = stop
+	a.openStore(bg, opts)
+	a.bg.Go(func() { a.sweep(bg) })
 	if base, model, key, provider, ok := cfg.llmSettings(getenv); ok {
 		a.agent = agent.NewLLM(agent.LLMConfig{
 			BaseURL: base, APIKey: key, Model: model, Timeout: cfg.LLMTimeout,
@@ -103,7 +106,7 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 
 // openStore picks PostgreSQL when DATABASE_URL is set, else memory. A set
 // but unusable URL never falls back to memory: that would lose data.
-func (a *App) openStore(opts options) {
+func (a *App) openStore(bg context.Context, opts options) {
 	cfg := a.cfg
 	if cfg.DatabaseURL == "" {
 		a.store, a.storeOf = store.NewMemory(), "memory"
@@ -126,15 +129,29 @@ func (a *App) openStore(opts options) {
 		return
 	}
 	a.store, a.pg = pg, pg
-	ctx, cancel := context.WithCancel(context.Background())
-	a.stopBg = cancel
 	a.bg.Go(func() {
 		// Migrate now so the first request does not wait for it; if the
 		// database is away, the first request that reaches it migrates.
-		if err := pg.Migrate(ctx); err != nil && ctx.Err() == nil {
+		if err := pg.Migrate(bg); err != nil && bg.Err() == nil {
 			a.log.Warn().Err(err).Msg("database not ready at start; will retry on demand")
 		}
 	})
+}
+
+// sweep deletes expired idempotency keys and past rate-limit windows hourly.
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn().Err(err).Msg("sweep failed")
+			}
+		}
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -149,9 +166,7 @@ func (a *App) Logger() zerolog.Logger { return a.log }
 // Close stops background work and releases the store.
 func (a *App) Close() {
 	a.auth.Close()
-	if a.stopBg != nil {
-		a.stopBg()
-	}
+	a.stopBg()
 	a.bg.Wait()
 	a.store.Close()
 }

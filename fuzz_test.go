@@ -24,7 +24,7 @@ func FuzzChatRequest(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	h := newApp(f, nil)
+	h := newApp(f, map[string]string{"CHAT_RATE_LIMIT": "0"})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		before := countMessages(t, h)
 		res := do(t, h, "POST", "/api/fuzz/chat", bytes.NewReader(body), "Content-Type", "application/json")

@@ -389,7 +389,7 @@ func BenchmarkLLMTurn(b *testing.B) {
 		text("Added it.")(w, r)
 	}))
 	b.Cleanup(model.Close)
-	env := map[string]string{"LLM_API_KEY": "k", "LLM_BASE_URL": model.URL, "LLM_MODEL": "m", "LOG_LEVEL": "warn"}
+	env := map[string]string{"LLM_API_KEY": "k", "LLM_BASE_URL": model.URL, "LLM_MODEL": "m", "LOG_LEVEL": "warn", "CHAT_RATE_LIMIT": "0"}
 	h := taskchat.New(func(k string) string { return env[k] }, io.Discard)
 	b.Cleanup(h.Close)
 	conv := chat(b, h, "bench", "hello", nil).ConversationID

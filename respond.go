@@ -17,9 +17,10 @@ import (
 // sentence. Anything else that reaches writeError is logged and shown as a
 // generic internal error.
 type apiError struct {
-	Status int    `json:"-"`
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
+	Status     int    `json:"-"`
+	Code       string `json:"code"`
+	Detail     string `json:"detail"`
+	retryAfter int    // seconds for Retry-After; 0: the default for 503 and 429
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Detail }
@@ -66,9 +67,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	if ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusTooManyRequests {
-		if w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		secs := ae.retryAfter
+		if secs == 0 {
+			secs = retryAfterSeconds
 		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	encode(w, ae.Status, ae)
 }

@@ -3,10 +3,12 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Memory is a Store that keeps everything in process memory. It behaves like
@@ -24,6 +26,23 @@ type memData struct {
 	activity                    int64 // orders conversations by last activity; never reused
 	tasks                       map[int64]memTask
 	convs                       map[int64]*memConv
+	rates                       map[string]memRate
+	keys                        map[memKey]memIdem
+}
+
+// memRate counts a user's turns in the current window.
+type memRate struct {
+	window time.Time
+	turns  int
+}
+
+type memKey struct{ user, key string }
+
+// memIdem is an idempotency key's record; response is nil while its turn runs.
+type memIdem struct {
+	hash     string
+	response []byte
+	created  time.Time
 }
 
 type memTask struct {
@@ -43,6 +62,8 @@ func NewMemory() *Memory {
 	return &Memory{data: memData{
 		tasks: make(map[int64]memTask),
 		convs: make(map[int64]*memConv),
+		rates: make(map[string]memRate),
+		keys:  make(map[memKey]memIdem),
 	}}
 }
 
@@ -110,16 +131,32 @@ func (m *Memory) UpdateTask(ctx context.Context, userID string, id int64, p Task
 }
 
 // StartTurn implements Store.
-func (m *Memory) StartTurn(ctx context.Context, userID string, convID int64, content string) (c Conversation, err error) {
-	err = m.do(ctx, func(tx *memTx) error { c, err = tx.StartTurn(ctx, userID, convID, content); return err })
-	return c, err
+func (m *Memory) StartTurn(ctx context.Context, t Turn) (c Conversation, replay json.RawMessage, err error) {
+	err = m.do(ctx, func(tx *memTx) error { c, replay, err = tx.StartTurn(ctx, t); return err })
+	return c, replay, err
+}
+
+// FinishTurn implements Store.
+func (m *Memory) FinishTurn(ctx context.Context, t Turn, reply Message, response json.RawMessage) error {
+	return m.do(ctx, func(tx *memTx) error { return tx.FinishTurn(ctx, t, reply, response) })
+}
+
+// AbandonTurn implements Store.
+func (m *Memory) AbandonTurn(ctx context.Context, t Turn) error {
+	return m.do(ctx, func(tx *memTx) error { return tx.AbandonTurn(ctx, t) })
 }
 
 // RunTurn implements Store: the memory store is locked for the whole turn, and
-// the turn's writes are undone if fn fails.
-func (m *Memory) RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (c Conversation, err error) {
-	err = m.do(ctx, func(tx *memTx) error { c, err = tx.RunTurn(ctx, userID, convID, content, fn); return err })
-	return c, err
+// the turn's writes are undone if fn fails. A concurrent duplicate of a turn
+// waits for the lock and then replays.
+func (m *Memory) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (res json.RawMessage, replayed bool, err error) {
+	err = m.do(ctx, func(tx *memTx) error { res, replayed, err = tx.RunTurn(ctx, t, fn); return err })
+	return res, replayed, err
+}
+
+// Sweep implements Store.
+func (m *Memory) Sweep(ctx context.Context) error {
+	return m.do(ctx, func(tx *memTx) error { return tx.Sweep(ctx) })
 }
 
 // GetConversation implements Store.
@@ -223,32 +260,122 @@ func (tx *memTx) DeleteTask(_ context.Context, userID string, id int64) (Task, e
 	return old.Task, nil
 }
 
-func (tx *memTx) StartTurn(ctx context.Context, userID string, convID int64, content string) (Conversation, error) {
-	if convID == 0 {
-		c := tx.createConversation(userID, content)
-		convID = c.ID
+// admit applies the turn's idempotency key and rate limit. A non-nil replay
+// means the turn already ran.
+func (tx *memTx) admit(t Turn) (replay json.RawMessage, err error) {
+	now := time.Now()
+	if t.IdempotencyKey != "" {
+		k := memKey{t.UserID, t.IdempotencyKey}
+		old, ok := tx.d.keys[k]
+		live := ok && now.Sub(old.created) < KeyTTL && (old.response != nil || now.Sub(old.created) < PendingTTL)
+		switch {
+		case live && old.hash != t.RequestHash:
+			return nil, ErrKeyReused
+		case live && old.response != nil:
+			return slices.Clone(old.response), nil
+		case live:
+			return nil, ErrKeyInUse
+		}
+		tx.d.keys[k] = memIdem{hash: t.RequestHash, created: now}
+		tx.undo = append(tx.undo, func() {
+			if ok {
+				tx.d.keys[k] = old
+			} else {
+				delete(tx.d.keys, k)
+			}
+		})
 	}
-	m, err := tx.AppendMessage(ctx, userID, Message{ConversationID: convID, Role: RoleUser, Content: content})
-	if err != nil {
-		return Conversation{}, err
+	if t.RateLimit > 0 {
+		window := now.Truncate(rateWindow)
+		old := tx.d.rates[t.UserID]
+		r := old
+		if !r.window.Equal(window) {
+			r = memRate{window: window}
+		}
+		if r.turns >= t.RateLimit {
+			return nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: window.Add(rateWindow).Sub(now)}
+		}
+		r.turns++
+		tx.d.rates[t.UserID] = r
+		tx.undo = append(tx.undo, func() { tx.d.rates[t.UserID] = old })
 	}
-	return tx.d.convs[m.ConversationID].Conversation, nil
+	return nil, nil
 }
 
-func (tx *memTx) RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (Conversation, error) {
-	conv, err := tx.StartTurn(ctx, userID, convID, content)
-	if err != nil {
-		return Conversation{}, err
+func (tx *memTx) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawMessage, error) {
+	replay, err := tx.admit(t)
+	if err != nil || replay != nil {
+		return Conversation{}, replay, err
 	}
-	reply, err := fn(ctx, tx, conv)
+	convID := t.ConversationID
+	if convID == 0 {
+		convID = tx.createConversation(t.UserID, t.Content).ID
+	}
+	m, err := tx.AppendMessage(ctx, t.UserID, Message{ConversationID: convID, Role: RoleUser, Content: t.Content})
 	if err != nil {
-		return Conversation{}, err
+		return Conversation{}, nil, err
+	}
+	return tx.d.convs[m.ConversationID].Conversation, nil, nil
+}
+
+func (tx *memTx) FinishTurn(ctx context.Context, t Turn, reply Message, response json.RawMessage) error {
+	if _, err := tx.AppendMessage(ctx, t.UserID, reply); err != nil {
+		return err
+	}
+	if t.IdempotencyKey != "" {
+		k := memKey{t.UserID, t.IdempotencyKey}
+		old, ok := tx.d.keys[k]
+		if ok {
+			e := old
+			e.response = slices.Clone(response)
+			tx.d.keys[k] = e
+			tx.undo = append(tx.undo, func() { tx.d.keys[k] = old })
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) AbandonTurn(_ context.Context, t Turn) error {
+	k := memKey{t.UserID, t.IdempotencyKey}
+	if old, ok := tx.d.keys[k]; ok && old.response == nil {
+		delete(tx.d.keys, k)
+		tx.undo = append(tx.undo, func() { tx.d.keys[k] = old })
+	}
+	return nil
+}
+
+func (tx *memTx) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMessage, bool, error) {
+	conv, replay, err := tx.StartTurn(ctx, t)
+	if err != nil {
+		return nil, false, err
+	}
+	if replay != nil {
+		return replay, true, nil
+	}
+	reply, response, err := fn(ctx, tx, conv)
+	if err != nil {
+		return nil, false, err
 	}
 	reply.ConversationID = conv.ID
-	if _, err := tx.AppendMessage(ctx, userID, reply); err != nil {
-		return Conversation{}, err
+	if err := tx.FinishTurn(ctx, t, reply, response); err != nil {
+		return nil, false, err
 	}
-	return tx.d.convs[conv.ID].Conversation, nil
+	return response, false, nil
+}
+
+func (tx *memTx) Sweep(context.Context) error {
+	now := time.Now()
+	for k, e := range tx.d.keys {
+		if now.Sub(e.created) >= KeyTTL {
+			delete(tx.d.keys, k)
+		}
+	}
+	for u, r := range tx.d.rates {
+		if now.Sub(r.window) >= rateWindow {
+			delete(tx.d.rates, u)
+		}
+	}
+	return nil
 }
 
 func (tx *memTx) createConversation(userID, first string) Conversation {

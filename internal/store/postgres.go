@@ -257,6 +257,7 @@ type db interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // pgStore runs the Store methods on db: the pool, or inside RunTurn one
@@ -420,14 +421,162 @@ func scanStart(convID int64, row pgx.Row) (Conversation, error) {
 	return c, err
 }
 
-// StartTurn implements Store.
-func (s pgStore) StartTurn(ctx context.Context, userID string, convID int64, content string) (c Conversation, err error) {
-	sql, args := startTurnQuery(userID, convID, content)
-	err = s.run(ctx, false, func(ctx context.Context) error {
-		c, err = scanStart(convID, s.db.QueryRow(ctx, sql, args...))
+// Admission statements, sent in the turn's first batch after begin.
+const (
+	// claimKeySQL takes the key, or takes over one that expired or whose
+	// turn died; a live key is not claimed. A concurrent claim of the same
+	// key waits here until the first turn commits or rolls back.
+	claimKeySQL = `with claim as (
+	insert into idempotency_keys (user_id, key, request_hash) values ($1, $2, $3)
+	on conflict (user_id, key) do update set request_hash = excluded.request_hash, response = null, created_at = now()
+	where idempotency_keys.created_at < now() - interval '24 hours'
+		or (idempotency_keys.response is null and idempotency_keys.created_at < now() - interval '5 minutes')
+	returning 1
+)
+select exists (select 1 from claim)`
+	readKeySQL = `select request_hash, response from idempotency_keys where user_id = $1 and key = $2`
+	// countTurnSQL counts the turn in the current minute (dropping the
+	// user's past windows) and says how long until the next one.
+	countTurnSQL = `with past as (
+	delete from chat_rate where user_id = $1 and window_start < date_trunc('minute', now())
+)
+insert into chat_rate (user_id, window_start, turns) values ($1, date_trunc('minute', now()), 1)
+on conflict (user_id, window_start) do update set turns = chat_rate.turns + 1
+returning turns, extract(epoch from date_trunc('minute', now()) + interval '1 minute' - now())::float8`
+	setResponseSQL = `update idempotency_keys set response = $3 where user_id = $1 and key = $2`
+	releaseKeySQL  = `delete from idempotency_keys where user_id = $1 and key = $2 and response is null`
+)
+
+// startTurn sends a turn's first round trip on conn — begin, the key claim,
+// the rate count and the user message — and leaves the transaction open
+// when it returns a conversation. Otherwise it has rolled back, and returns
+// the replay or the error that refused the turn.
+func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, t Turn) (Conversation, json.RawMessage, error) {
+	claimed, turns, wait := true, 0, 0.0
+	var conv Conversation
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	if t.IdempotencyKey != "" {
+		b.Queue(claimKeySQL, t.UserID, t.IdempotencyKey, t.RequestHash).QueryRow(func(row pgx.Row) error { return row.Scan(&claimed) })
+	}
+	if t.RateLimit > 0 {
+		b.Queue(countTurnSQL, t.UserID).QueryRow(func(row pgx.Row) error { return row.Scan(&turns, &wait) })
+	}
+	sql, args := startTurnQuery(t.UserID, t.ConversationID, t.Content)
+	b.Queue(sql, args...).QueryRow(func(row pgx.Row) (err error) {
+		conv, err = scanStart(t.ConversationID, row)
 		return err
 	})
-	return c, convNotFound(convID, err)
+	err := conn.SendBatch(ctx, b).Close()
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Conversation{}, nil, p.wrap(ctx, err)
+	}
+	if !claimed || turns > t.RateLimit || err != nil {
+		if _, rbErr := conn.Exec(ctx, "rollback"); rbErr != nil {
+			return Conversation{}, nil, p.wrap(ctx, rbErr)
+		}
+	}
+	switch {
+	case !claimed:
+		var hash string
+		var response []byte
+		if err := conn.QueryRow(ctx, readKeySQL, t.UserID, t.IdempotencyKey).Scan(&hash, &response); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) { // released between the two statements
+				return Conversation{}, nil, ErrKeyInUse
+			}
+			return Conversation{}, nil, p.wrap(ctx, err)
+		}
+		switch {
+		case hash != t.RequestHash:
+			return Conversation{}, nil, ErrKeyReused
+		case response == nil:
+			return Conversation{}, nil, ErrKeyInUse
+		}
+		return Conversation{}, response, nil
+	case turns > t.RateLimit:
+		return Conversation{}, nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: time.Duration(wait * float64(time.Second))}
+	case err != nil:
+		return Conversation{}, nil, convNotFound(t.ConversationID, p.wrap(ctx, err))
+	}
+	return conv, nil, nil
+}
+
+// StartTurn implements Store: one round trip to admit the turn and store the
+// user message, and one to commit.
+func (s pgStore) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawMessage, error) {
+	if s.inTurn {
+		return Conversation{}, nil, errors.New("StartTurn inside RunTurn")
+	}
+	p := s.p
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	if err := p.Migrate(ctx); err != nil {
+		return Conversation{}, nil, err
+	}
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return Conversation{}, nil, p.wrap(ctx, err)
+	}
+	defer conn.Release()
+	conv, replay, err := p.startTurn(ctx, conn, t)
+	if err != nil || replay != nil {
+		return conv, replay, err
+	}
+	if _, err := conn.Exec(ctx, "commit"); err != nil {
+		return Conversation{}, nil, p.wrap(ctx, err)
+	}
+	return conv, nil, nil
+}
+
+// finishBatch queues the statements that end a turn.
+func finishBatch(b *pgx.Batch, t Turn, reply Message, response json.RawMessage) error {
+	calls, err := json.Marshal(cloneCalls(reply.ToolCalls))
+	if err != nil {
+		return fmt.Errorf("encode tool calls: %w", err)
+	}
+	b.Queue(appendSQL, t.UserID, reply.ConversationID, reply.Role, reply.Content, string(calls)).QueryRow(func(row pgx.Row) error {
+		var id int64
+		var at time.Time
+		var c Conversation
+		return row.Scan(&id, &at, &c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+	})
+	if t.IdempotencyKey != "" {
+		b.Queue(setResponseSQL, t.UserID, t.IdempotencyKey, string(response))
+	}
+	return nil
+}
+
+// FinishTurn implements Store: one round trip, one implicit transaction.
+func (s pgStore) FinishTurn(ctx context.Context, t Turn, reply Message, response json.RawMessage) error {
+	b := &pgx.Batch{}
+	if err := finishBatch(b, t, reply, response); err != nil {
+		return err
+	}
+	return convNotFound(reply.ConversationID, s.run(ctx, false, func(ctx context.Context) error {
+		return s.db.SendBatch(ctx, b).Close()
+	}))
+}
+
+// AbandonTurn implements Store.
+func (s pgStore) AbandonTurn(ctx context.Context, t Turn) error {
+	if t.IdempotencyKey == "" {
+		return nil
+	}
+	return s.run(ctx, false, func(ctx context.Context) error {
+		_, err := s.db.Exec(ctx, releaseKeySQL, t.UserID, t.IdempotencyKey)
+		return err
+	})
+}
+
+// Sweep implements Store.
+func (s pgStore) Sweep(ctx context.Context) error {
+	return s.run(ctx, false, func(ctx context.Context) error {
+		_, err := s.db.Exec(ctx, `delete from idempotency_keys where created_at < now() - interval '24 hours'`)
+		if err == nil {
+			_, err = s.db.Exec(ctx, `delete from chat_rate where window_start < date_trunc('minute', now())`)
+		}
+		return err
+	})
 }
 
 func convNotFound(id int64, err error) error {
@@ -563,62 +712,44 @@ func (s pgStore) Close() {}
 // RunTurn implements Store: a turn of the offline agent takes three round
 // trips (four when a task is looked up by title) and one commit:
 //
-//	begin + the user message          (one batch)
-//	the tools fn calls                (one each)
-//	the assistant message + commit    (one batch)
-func (s pgStore) RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (Conversation, error) {
+//	begin + key claim + rate count + the user message   (one batch)
+//	the tools fn calls                                   (one each)
+//	the assistant message + key's response + commit     (one batch)
+func (s pgStore) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMessage, bool, error) {
 	if s.inTurn {
-		return Conversation{}, errors.New("RunTurn inside RunTurn")
+		return nil, false, errors.New("RunTurn inside RunTurn")
 	}
 	p := s.p
 	ctx, cancel := context.WithTimeout(ctx, turnTimeout)
 	defer cancel()
 	if err := p.Migrate(ctx); err != nil {
-		return Conversation{}, err
+		return nil, false, err
 	}
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return Conversation{}, p.wrap(ctx, err)
+		return nil, false, p.wrap(ctx, err)
 	}
 	// A connection left inside a transaction by an error below is destroyed
 	// by the pool on release, and the server rolls the transaction back.
 	defer conn.Release()
 
-	sql, args := startTurnQuery(userID, convID, content)
-	var conv Conversation
-	b := &pgx.Batch{}
-	b.Queue("begin")
-	b.Queue(sql, args...).QueryRow(func(row pgx.Row) (err error) {
-		conv, err = scanStart(convID, row)
-		return err
-	})
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			_, _ = conn.Exec(ctx, "rollback")
-		}
-		return Conversation{}, convNotFound(convID, p.wrap(ctx, err))
+	conv, replay, err := p.startTurn(ctx, conn, t)
+	if err != nil || replay != nil {
+		return replay, replay != nil, err
 	}
-
-	reply, err := fn(ctx, pgStore{db: conn, p: p, inTurn: true}, conv)
+	reply, response, err := fn(ctx, pgStore{db: conn, p: p, inTurn: true}, conv)
 	if err != nil {
 		_, _ = conn.Exec(ctx, "rollback")
-		return Conversation{}, err
+		return nil, false, err
 	}
-	calls, err := json.Marshal(cloneCalls(reply.ToolCalls))
-	if err != nil {
-		return Conversation{}, fmt.Errorf("encode tool calls: %w", err)
+	reply.ConversationID = conv.ID
+	b := &pgx.Batch{}
+	if err := finishBatch(b, t, reply, response); err != nil {
+		return nil, false, err
 	}
-	b = &pgx.Batch{}
-	b.Queue(appendSQL, userID, conv.ID, reply.Role, reply.Content, string(calls)).QueryRow(func(row pgx.Row) error {
-		var id int64
-		var at time.Time
-		err := row.Scan(&id, &at, &conv.ID, &conv.Title, &conv.MessageCount, &conv.CreatedAt, &conv.UpdatedAt)
-		conv.CreatedAt, conv.UpdatedAt = conv.CreatedAt.UTC(), conv.UpdatedAt.UTC()
-		return err
-	})
 	b.Queue("commit")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return Conversation{}, p.wrap(ctx, err)
+		return nil, false, p.wrap(ctx, err)
 	}
-	return conv, nil
+	return response, false, nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -21,7 +22,53 @@ var (
 	// ErrUnavailable means the backing database cannot be reached right now;
 	// the request may succeed if retried later.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrRateLimited means the user has started as many turns this minute as
+	// Turn.RateLimit allows; errors.As gives a *RateLimitError.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrKeyInUse means a turn with the same idempotency key is still running.
+	ErrKeyInUse = errors.New("idempotency key in use")
+	// ErrKeyReused means the idempotency key was first used with another request.
+	ErrKeyReused = errors.New("idempotency key reused with a different request")
 )
+
+// RateLimitError says when the user may start a turn again.
+type RateLimitError struct {
+	Limit      int
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited: %d turns a minute; retry in %s", e.Limit, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Rate limits count turns per user in fixed one-minute windows.
+const rateWindow = time.Minute
+
+// KeyTTL is how long an idempotency key is remembered; PendingTTL is how
+// long a turn that never finished (its process died) holds its key.
+const (
+	KeyTTL     = 24 * time.Hour
+	PendingTTL = 5 * time.Minute
+)
+
+// Turn is one chat turn as StartTurn and RunTurn take it.
+type Turn struct {
+	UserID         string
+	ConversationID int64 // 0: start a new conversation
+	Content        string
+	// RateLimit is how many turns the user may start per minute (0: no
+	// limit). A turn over it fails with a *RateLimitError and writes nothing.
+	RateLimit int
+	// IdempotencyKey, when set, makes the turn run at most once: a turn with
+	// a key whose turn finished writes nothing and replays its response; one
+	// whose turn is still running fails with ErrKeyInUse; one first used
+	// with another RequestHash fails with ErrKeyReused. Keys last KeyTTL.
+	IdempotencyKey string
+	RequestHash    string
+}
 
 // Roles of a message.
 const (
@@ -120,17 +167,29 @@ type Store interface {
 	// UpdateTask applies p. Returns ErrNotFound if the user has no task id.
 	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
 
-	// StartTurn stores a user message at the end of conversation convID or,
-	// when convID is 0, in a new conversation titled after the message (see
-	// Title). It returns the conversation as it is afterwards.
-	// Returns ErrNotFound if the user has no conversation convID.
-	StartTurn(ctx context.Context, userID string, convID int64, content string) (Conversation, error)
-	// RunTurn runs a whole chat turn as one unit of work: StartTurn, then fn
-	// with a Store bound to the unit of work, then AppendMessage of the
-	// message fn returns (its ConversationID is filled in). Everything
-	// commits together when fn succeeds, and nothing is kept when it fails.
-	// Returns ErrNotFound, writing nothing, if the user has no conversation convID.
-	RunTurn(ctx context.Context, userID string, convID int64, content string, fn TurnFunc) (Conversation, error)
+	// StartTurn admits a turn (rate limit, idempotency key) and stores its
+	// user message at the end of conversation t.ConversationID or, when that
+	// is 0, in a new conversation titled after the message (see Title). It
+	// returns the conversation as it is afterwards. For a key whose turn
+	// already finished it writes nothing and returns that turn's response as
+	// replay. Returns ErrNotFound if the user has no such conversation, and
+	// the errors documented on Turn. The caller ends the turn with FinishTurn,
+	// or AbandonTurn when it fails.
+	StartTurn(ctx context.Context, t Turn) (conv Conversation, replay json.RawMessage, err error)
+	// FinishTurn appends the assistant's reply to the turn's conversation and
+	// records response for the turn's idempotency key, together.
+	FinishTurn(ctx context.Context, t Turn, reply Message, response json.RawMessage) error
+	// AbandonTurn releases the idempotency key of a turn that failed after
+	// StartTurn, so a retry can run it. The user message stays.
+	AbandonTurn(ctx context.Context, t Turn) error
+	// RunTurn runs a whole turn as one unit of work: StartTurn, then fn with
+	// a Store bound to the unit of work, then FinishTurn with what fn returns.
+	// Everything commits together when fn succeeds, and nothing is kept when
+	// it fails. A replay runs nothing and returns the first response with
+	// replayed true.
+	RunTurn(ctx context.Context, t Turn, fn TurnFunc) (response json.RawMessage, replayed bool, err error)
+	// Sweep deletes expired idempotency keys and past rate-limit windows.
+	Sweep(ctx context.Context) error
 	// GetConversation returns ErrNotFound if the user has no conversation id.
 	GetConversation(ctx context.Context, userID string, id int64) (Conversation, error)
 	// ListConversations returns a page of conversations, most recently active
@@ -157,8 +216,9 @@ type Store interface {
 
 // TurnFunc answers a turn inside RunTurn: tx is the unit of work, conv the
 // conversation with the user message already stored. It returns the
-// assistant message to store.
-type TurnFunc func(ctx context.Context, tx Store, conv Conversation) (Message, error)
+// assistant message to store and the response to replay for the turn's
+// idempotency key.
+type TurnFunc func(ctx context.Context, tx Store, conv Conversation) (reply Message, response json.RawMessage, err error)
 
 // Title derives a conversation title from its first message.
 func Title(firstMessage string) string {

@@ -47,6 +47,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteConversation", testDeleteConversation},
 		{"ConversationIsolation", testConversationIsolation},
 		{"RunTurn", testRunTurn},
+		{"RateLimit", testRateLimit},
+		{"Idempotency", testIdempotency},
+		{"ConcurrentDuplicates", testConcurrentDuplicates},
 		{"ConcurrentWrites", testConcurrent},
 		{"CanceledContext", testCanceled},
 	} {
@@ -55,6 +58,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, s)
 		})
 	}
+}
+
+// startTurn starts a plain turn (no limit, no key) and returns its conversation.
+func startTurn(ctx context.Context, s store.Store, userID string, convID int64, content string) (store.Conversation, error) {
+	c, _, err := s.StartTurn(ctx, store.Turn{UserID: userID, ConversationID: convID, Content: content})
+	return c, err
 }
 
 func must[T any](t *testing.T) func(v T, err error) T {
@@ -185,12 +194,12 @@ func testConversations(t *testing.T, s store.Store) {
 	conv := must[store.Conversation](t)
 
 	long := strings.Repeat("word ", 40)
-	c := conv(s.StartTurn(ctx, u, 0, "  Add a task\n to buy   groceries  "))
+	c := conv(startTurn(ctx, s, u, 0, "  Add a task\n to buy   groceries  "))
 	if c.ID <= 0 || c.Title != "Add a task to buy groceries" || c.MessageCount != 1 {
 		t.Errorf("created = %+v", c)
 	}
 	checkTime(t, "created_at", c.CreatedAt)
-	l := conv(s.StartTurn(ctx, u, 0, long))
+	l := conv(startTurn(ctx, s, u, 0, long))
 	if n := len([]rune(l.Title)); n != store.TitleMaxChars || !strings.HasSuffix(l.Title, "…") {
 		t.Errorf("long title %q has %d chars", l.Title, n)
 	}
@@ -198,14 +207,14 @@ func testConversations(t *testing.T, s store.Store) {
 	if got.ID != c.ID || got.Title != c.Title || !got.CreatedAt.Equal(c.CreatedAt) || got.MessageCount != 1 {
 		t.Errorf("get = %+v, want %+v", got, c)
 	}
-	again := conv(s.StartTurn(ctx, u, c.ID, "second"))
+	again := conv(startTurn(ctx, s, u, c.ID, "second"))
 	if again.ID != c.ID || again.MessageCount != 2 || again.Title != c.Title || again.UpdatedAt.Before(c.UpdatedAt) {
 		t.Errorf("second turn = %+v", again)
 	}
-	if _, err := s.StartTurn(ctx, user(t), c.ID, "intrude"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := startTurn(ctx, s, user(t), c.ID, "intrude"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("StartTurn in another user's conversation: err = %v", err)
 	}
-	if _, err := s.StartTurn(ctx, u, c.ID+1_000_000, "nowhere"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := startTurn(ctx, s, u, c.ID+1_000_000, "nowhere"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("StartTurn in a missing conversation: err = %v", err)
 	}
 	if _, err := s.GetConversation(ctx, u, c.ID+1_000_000); !errors.Is(err, store.ErrNotFound) {
@@ -223,7 +232,7 @@ func testConversationPaging(t *testing.T, s store.Store) {
 	u := user(t)
 	var made []int64
 	for i := range 7 {
-		c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, fmt.Sprintf("conversation %d", i)))
+		c := must[store.Conversation](t)(startTurn(ctx, s, u, 0, fmt.Sprintf("conversation %d", i)))
 		made = append(made, c.ID)
 	}
 	// Activity in conversation 2 moves it to the front.
@@ -277,7 +286,7 @@ func sameJSON(t *testing.T, what string, got, want json.RawMessage) {
 func testMessages(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "hello"))
+	c := must[store.Conversation](t)(startTurn(ctx, s, u, 0, "hello"))
 	msg := must[store.Message](t)
 
 	um := msg(s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "Add a task to buy groceries"}))
@@ -324,7 +333,7 @@ func testMessages(t *testing.T, s store.Store) {
 func testMessagePaging(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "paging"))
+	c := must[store.Conversation](t)(startTurn(ctx, s, u, 0, "paging"))
 	first := must[[]store.Message](t)(s.ListMessages(ctx, u, c.ID, store.Page{Limit: 1}))
 	want := []int64{first[0].ID}
 	for i := range 12 {
@@ -351,8 +360,8 @@ func testMessagePaging(t *testing.T, s store.Store) {
 func testDeleteConversation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "bye"))
-	keep := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "keep"))
+	c := must[store.Conversation](t)(startTurn(ctx, s, u, 0, "bye"))
+	keep := must[store.Conversation](t)(startTurn(ctx, s, u, 0, "keep"))
 	must[store.Message](t)(s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "x"}))
 	must[store.Message](t)(s.AppendMessage(ctx, u, store.Message{ConversationID: keep.ID, Role: store.RoleUser, Content: "y"}))
 	if err := s.DeleteConversation(ctx, u, c.ID); err != nil {
@@ -372,7 +381,7 @@ func testDeleteConversation(t *testing.T, s store.Store) {
 func testConversationIsolation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	owner, other := user(t), user(t)
-	c := must[store.Conversation](t)(s.StartTurn(ctx, owner, 0, "mine"))
+	c := must[store.Conversation](t)(startTurn(ctx, s, owner, 0, "mine"))
 	must[store.Message](t)(s.AppendMessage(ctx, owner, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: "secret"}))
 
 	if _, err := s.GetConversation(ctx, other, c.ID); !errors.Is(err, store.ErrNotFound) {
@@ -404,20 +413,20 @@ func testRunTurn(t *testing.T, s store.Store) {
 	pre := must[store.Task](t)(s.AddTask(ctx, u, "before", ""))
 
 	// A failing turn keeps nothing: no conversation, no message, no task change.
-	_, err := s.RunTurn(ctx, u, 0, "rolled back", func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, error) {
+	_, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "rolled back"}, func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
 		if conv.ID <= 0 || conv.MessageCount != 1 || conv.Title != "rolled back" {
-			return store.Message{}, fmt.Errorf("conversation in turn = %+v", conv)
+			return store.Message{}, nil, fmt.Errorf("conversation in turn = %+v", conv)
 		}
 		if _, err := tx.AddTask(ctx, u, "rolled back", ""); err != nil {
-			return store.Message{}, err
+			return store.Message{}, nil, err
 		}
 		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
-			return store.Message{}, err
+			return store.Message{}, nil, err
 		}
 		if _, err := tx.DeleteTask(ctx, u, pre.ID); err != nil {
-			return store.Message{}, err
+			return store.Message{}, nil, err
 		}
-		return store.Message{}, errBoom
+		return store.Message{}, nil, errBoom
 	})
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("RunTurn err = %v, want the callback's error", err)
@@ -432,22 +441,21 @@ func testRunTurn(t *testing.T, s store.Store) {
 
 	// A good turn keeps everything, and reads inside it see its own writes.
 	calls := []store.ToolCall{{Tool: "complete_task", Arguments: json.RawMessage(`{"task_id":1}`), Result: json.RawMessage(`{"ok":true}`)}}
-	conv, err := s.RunTurn(ctx, u, 0, "kept", func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, error) {
+	var convID int64
+	res, replayed, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "kept"}, func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
+		convID = conv.ID
 		if got, err := tx.GetConversation(ctx, u, conv.ID); err != nil || got.MessageCount != 1 {
-			return store.Message{}, fmt.Errorf("read own write: %+v, %v", got, err)
+			return store.Message{}, nil, fmt.Errorf("read own write: %+v, %v", got, err)
 		}
 		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
-			return store.Message{}, err
+			return store.Message{}, nil, err
 		}
-		return store.Message{Role: store.RoleAssistant, Content: "Done.", ToolCalls: calls}, nil
+		return store.Message{Role: store.RoleAssistant, Content: "Done.", ToolCalls: calls}, json.RawMessage(`{"r":1}`), nil
 	})
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || replayed || string(res) != `{"r":1}` {
+		t.Fatalf("RunTurn = %s, %v, %v", res, replayed, err)
 	}
-	if conv.MessageCount != 2 || conv.Title != "kept" {
-		t.Errorf("RunTurn returned %+v", conv)
-	}
-	msgs := must[[]store.Message](t)(s.ListMessages(ctx, u, conv.ID, store.Page{Limit: 10}))
+	msgs := must[[]store.Message](t)(s.ListMessages(ctx, u, convID, store.Page{Limit: 10}))
 	if len(msgs) != 2 || msgs[0].Role != store.RoleAssistant || msgs[0].Content != "Done." || len(msgs[0].ToolCalls) != 1 ||
 		msgs[1].Role != store.RoleUser || msgs[1].Content != "kept" {
 		t.Errorf("stored turn = %+v", msgs)
@@ -458,29 +466,163 @@ func testRunTurn(t *testing.T, s store.Store) {
 
 	// The next turn continues the conversation; a foreign one is not found
 	// and the callback never runs.
-	conv2, err := s.RunTurn(ctx, u, conv.ID, "again", func(context.Context, store.Store, store.Conversation) (store.Message, error) {
-		return store.Message{Role: store.RoleAssistant, Content: "Again."}, nil
-	})
-	if err != nil || conv2.ID != conv.ID || conv2.MessageCount != 4 {
-		t.Errorf("second turn = %+v, %v", conv2, err)
+	answer := func(context.Context, store.Store, store.Conversation) (store.Message, json.RawMessage, error) {
+		return store.Message{Role: store.RoleAssistant, Content: "Again."}, json.RawMessage(`{}`), nil
+	}
+	if _, _, err := s.RunTurn(ctx, store.Turn{UserID: u, ConversationID: convID, Content: "again"}, answer); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[store.Conversation](t)(s.GetConversation(ctx, u, convID)); got.MessageCount != 4 {
+		t.Errorf("second turn: %+v", got)
 	}
 	ran := false
-	_, err = s.RunTurn(ctx, user(t), conv.ID, "intrude", func(context.Context, store.Store, store.Conversation) (store.Message, error) {
+	_, _, err = s.RunTurn(ctx, store.Turn{UserID: user(t), ConversationID: convID, Content: "intrude"}, func(ctx context.Context, tx store.Store, c store.Conversation) (store.Message, json.RawMessage, error) {
 		ran = true
-		return store.Message{Role: store.RoleAssistant, Content: "x"}, nil
+		return answer(ctx, tx, c)
 	})
 	if !errors.Is(err, store.ErrNotFound) || ran {
 		t.Errorf("turn in another user's conversation: err = %v, callback ran = %v", err, ran)
 	}
-	if got := must[store.Conversation](t)(s.GetConversation(ctx, u, conv.ID)); got.MessageCount != 4 {
+	if got := must[store.Conversation](t)(s.GetConversation(ctx, u, convID)); got.MessageCount != 4 {
 		t.Errorf("foreign turn changed the conversation: %+v", got)
+	}
+}
+
+// countingTurn answers with a response naming how many times it ran.
+func countingTurn(runs *atomic.Int64) store.TurnFunc {
+	return func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
+		n := runs.Add(1)
+		return store.Message{Role: store.RoleAssistant, Content: "ok"}, json.RawMessage(fmt.Sprintf(`{"run":%d}`, n)), nil
+	}
+}
+
+func testRateLimit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, other := user(t), user(t)
+	var runs atomic.Int64
+	for i := range 3 {
+		if _, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: fmt.Sprint(i), RateLimit: 3}, countingTurn(&runs)); err != nil {
+			t.Fatalf("turn %d: %v", i, err)
+		}
+	}
+	_, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "one too many", RateLimit: 3}, countingTurn(&runs))
+	var rl *store.RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, store.ErrRateLimited) || rl.RetryAfter <= 0 || rl.RetryAfter > time.Minute {
+		t.Fatalf("fourth turn: %v", err)
+	}
+	if _, _, err := s.StartTurn(ctx, store.Turn{UserID: u, Content: "via start", RateLimit: 3}); !errors.Is(err, store.ErrRateLimited) {
+		t.Errorf("StartTurn over the limit: %v", err)
+	}
+	if runs.Load() != 3 {
+		t.Errorf("callback ran %d times", runs.Load())
+	}
+	if cs := must[[]store.Conversation](t)(s.ListConversations(ctx, u, store.Page{Limit: 10})); len(cs) != 3 {
+		t.Errorf("refused turns were stored: %d conversations", len(cs))
+	}
+	// Limits are per user; 0 means none.
+	if _, _, err := s.RunTurn(ctx, store.Turn{UserID: other, Content: "x", RateLimit: 3}, countingTurn(&runs)); err != nil {
+		t.Errorf("another user: %v", err)
+	}
+	if _, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "x"}, countingTurn(&runs)); err != nil {
+		t.Errorf("no limit: %v", err)
+	}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	var runs atomic.Int64
+	turn := store.Turn{UserID: u, Content: "Add a task", IdempotencyKey: "key-1", RequestHash: "h1", RateLimit: 100}
+
+	first, replayed, err := s.RunTurn(ctx, turn, countingTurn(&runs))
+	if err != nil || replayed || string(first) != `{"run":1}` {
+		t.Fatalf("first = %s %v %v", first, replayed, err)
+	}
+	again, replayed, err := s.RunTurn(ctx, turn, countingTurn(&runs))
+	if err != nil || !replayed || string(again) == "" {
+		t.Fatalf("replay = %s %v %v", again, replayed, err)
+	}
+	sameJSON(t, "replayed response", again, first)
+	if _, replay, err := s.StartTurn(ctx, turn); err != nil || replay == nil {
+		t.Errorf("StartTurn with a used key: %s %v", replay, err)
+	}
+	reused := turn
+	reused.RequestHash = "h2"
+	if _, _, err := s.RunTurn(ctx, reused, countingTurn(&runs)); !errors.Is(err, store.ErrKeyReused) {
+		t.Errorf("key with another request: %v", err)
+	}
+	if runs.Load() != 1 {
+		t.Errorf("the turn ran %d times", runs.Load())
+	}
+	if cs := must[[]store.Conversation](t)(s.ListConversations(ctx, u, store.Page{Limit: 10})); len(cs) != 1 || cs[0].MessageCount != 2 {
+		t.Errorf("replays wrote: %+v", cs)
+	}
+	// Keys belong to a user.
+	if _, replayed, err := s.RunTurn(ctx, store.Turn{UserID: user(t), Content: "x", IdempotencyKey: "key-1", RequestHash: "h1"}, countingTurn(&runs)); err != nil || replayed {
+		t.Errorf("another user's same key: %v %v", replayed, err)
+	}
+
+	// A turn started with a key and not finished holds it; abandoning frees it.
+	long := store.Turn{UserID: u, Content: "slow", IdempotencyKey: "key-2", RequestHash: "h"}
+	conv, replay, err := s.StartTurn(ctx, long)
+	if err != nil || replay != nil {
+		t.Fatalf("start: %v %s", err, replay)
+	}
+	if _, _, err := s.StartTurn(ctx, long); !errors.Is(err, store.ErrKeyInUse) {
+		t.Errorf("duplicate while running: %v", err)
+	}
+	if err := s.AbandonTurn(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	if _, replay, err := s.StartTurn(ctx, long); err != nil || replay != nil {
+		t.Errorf("after abandon: %v %s", err, replay)
+	}
+	if err := s.FinishTurn(ctx, long, store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: "done"}, json.RawMessage(`{"slow":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, replay, err := s.StartTurn(ctx, long); err != nil {
+		t.Errorf("after finish: %v", err)
+	} else {
+		sameJSON(t, "replay after FinishTurn", replay, json.RawMessage(`{"slow":true}`))
+	}
+}
+
+func testConcurrentDuplicates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	var runs atomic.Int64
+	turn := store.Turn{UserID: u, Content: "Add a task", IdempotencyKey: "same", RequestHash: "h"}
+	const n = 8
+	results := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res, _, err := s.RunTurn(ctx, turn, countingTurn(&runs))
+			if err != nil {
+				results[i] = "error: " + err.Error()
+				return
+			}
+			var v any
+			_ = json.Unmarshal(res, &v)
+			b, _ := json.Marshal(v)
+			results[i] = string(b)
+		})
+	}
+	wg.Wait()
+	if runs.Load() != 1 {
+		t.Errorf("%d simultaneous duplicates ran the turn %d times", n, runs.Load())
+	}
+	for i, r := range results {
+		if r != `{"run":1}` {
+			t.Errorf("duplicate %d got %s", i, r)
+		}
 	}
 }
 
 func testConcurrent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	c := must[store.Conversation](t)(s.StartTurn(ctx, u, 0, "busy"))
+	c := must[store.Conversation](t)(startTurn(ctx, s, u, 0, "busy"))
 	const n = 16
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)

@@ -1,0 +1,159 @@
+package taskchat_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func postChat(t *testing.T, h http.Handler, user, body string, headers ...string) response {
+	t.Helper()
+	return do(t, h, "POST", "/api/"+user+"/chat", strings.NewReader(body), append([]string{"Content-Type", "application/json"}, headers...)...)
+}
+
+func TestRateLimit(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		env["CHAT_RATE_LIMIT"] = "3"
+		h := newApp(t, env)
+		for i := range 3 {
+			chat(t, h, "limited", fmt.Sprintf("add a task to do thing %d", i), nil)
+		}
+		res := postChat(t, h, "limited", `{"message":"add a task to overflow"}`)
+		var e errorBody
+		res.json(&e)
+		secs, _ := strconv.Atoi(res.Header().Get("Retry-After"))
+		if res.Code != http.StatusTooManyRequests || e.Code != "rate_limited" || secs < 1 || secs > 60 || !strings.Contains(e.Detail, "3 messages a minute") {
+			t.Errorf("fourth turn: %d %+v Retry-After=%q", res.Code, e, res.Header().Get("Retry-After"))
+		}
+		if ts := tasksOf(t, h, "limited", "all"); len(ts) != 3 {
+			t.Errorf("the refused turn stored something: %d tasks", len(ts))
+		}
+		var convs conversationsPage
+		getJSON(t, h, "/api/limited/conversations", &convs)
+		if len(convs.Conversations) != 3 {
+			t.Errorf("%d conversations after a refused turn", len(convs.Conversations))
+		}
+		// Other users and other routes are not limited.
+		chat(t, h, "someone-else", "hello", nil)
+		getJSON(t, h, "/api/limited/tasks", &struct{}{})
+	})
+}
+
+func TestRateLimitAcrossInstances(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": pgtestDatabase(t), "CHAT_RATE_LIMIT": "4"}
+	a, b := newApp(t, env), newApp(t, env)
+	chat(t, a, "shared", "hello", nil)
+	chat(t, b, "shared", "hello", nil)
+	chat(t, a, "shared", "hello", nil)
+	chat(t, b, "shared", "hello", nil)
+	for _, h := range []http.Handler{a, b} {
+		if res := postChat(t, h, "shared", `{"message":"hello"}`); res.Code != http.StatusTooManyRequests {
+			t.Errorf("fifth turn across two instances: %d, want 429", res.Code)
+		}
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		body := `{"message":"Add a task to buy groceries"}`
+		first := postChat(t, h, "idem", body, "Idempotency-Key", "abc-123")
+		again := postChat(t, h, "idem", body, "Idempotency-Key", "abc-123")
+		if first.Code != 200 || again.Code != 200 || again.Header().Get("Idempotent-Replayed") != "true" || first.Header().Get("Idempotent-Replayed") != "" {
+			t.Fatalf("first %d %q, replay %d %q", first.Code, first.Header().Get("Idempotent-Replayed"), again.Code, again.Header().Get("Idempotent-Replayed"))
+		}
+		var r1, r2 chatReply
+		first.json(&r1)
+		again.json(&r2)
+		if fmt.Sprint(r1) != fmt.Sprint(r2) {
+			t.Errorf("replay differs:\n%+v\n%+v", r1, r2)
+		}
+		if ts := tasksOf(t, h, "idem", "all"); len(ts) != 1 {
+			t.Errorf("the tool ran %d times", len(ts))
+		}
+		var page messagesPage
+		getJSON(t, h, fmt.Sprintf("/api/idem/conversations/%d/messages", r1.ConversationID), &page)
+		if len(page.Messages) != 2 {
+			t.Errorf("the replay stored messages: %d", len(page.Messages))
+		}
+
+		res := postChat(t, h, "idem", `{"message":"Add a task to buy milk"}`, "Idempotency-Key", "abc-123")
+		var e errorBody
+		res.json(&e)
+		if res.Code != http.StatusUnprocessableEntity || e.Code != "idempotency_key_reused" {
+			t.Errorf("key reused for another message: %d %+v", res.Code, e)
+		}
+		res = postChat(t, h, "idem", body, "Idempotency-Key", strings.Repeat("k", 256))
+		res.json(&e)
+		if res.Code != http.StatusBadRequest || e.Code != "invalid_idempotency_key" {
+			t.Errorf("long key: %d %+v", res.Code, e)
+		}
+		// Another user's identical key is theirs alone.
+		if res := postChat(t, h, "idem2", body, "Idempotency-Key", "abc-123"); res.Code != 200 || res.Header().Get("Idempotent-Replayed") != "" {
+			t.Errorf("another user's key: %d %q", res.Code, res.Header().Get("Idempotent-Replayed"))
+		}
+	})
+}
+
+func TestIdempotencyConcurrent(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		var wg sync.WaitGroup
+		res := make([]response, 2)
+		for i := range res {
+			wg.Go(func() {
+				res[i] = postChat(t, h, "twice", `{"message":"Add a task to pay rent"}`, "Idempotency-Key", "same-key")
+			})
+		}
+		wg.Wait()
+		replays := 0
+		for _, r := range res {
+			if r.Code != 200 {
+				t.Fatalf("simultaneous duplicate: %d %s", r.Code, r.Body)
+			}
+			if r.Header().Get("Idempotent-Replayed") == "true" {
+				replays++
+			}
+		}
+		if replays != 1 || res[0].Body.String() != res[1].Body.String() {
+			t.Errorf("replays = %d; bodies %s / %s", replays, res[0].Body, res[1].Body)
+		}
+		if ts := tasksOf(t, h, "twice", "all"); len(ts) != 1 {
+			t.Errorf("the turn ran %d times", len(ts))
+		}
+	})
+}
+
+func TestIdempotencyWhileLLMThinks(t *testing.T) {
+	release := make(chan struct{})
+	f := newFakeModel(t, func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		text("Hello!")(w, r)
+	})
+	h, _ := llmApp(t, f)
+	done := make(chan response)
+	go func() { done <- postChat(t, h, "slow", `{"message":"hi"}`, "Idempotency-Key", "k1") }()
+	// Wait until the first turn is with the model.
+	for len(f.requests()) == 0 {
+		runtimeGosched()
+	}
+	res := postChat(t, h, "slow", `{"message":"hi"}`, "Idempotency-Key", "k1")
+	var e errorBody
+	res.json(&e)
+	if res.Code != http.StatusConflict || e.Code != "idempotency_key_in_use" {
+		t.Errorf("duplicate while the first runs: %d %+v", res.Code, e)
+	}
+	close(release)
+	if first := <-done; first.Code != 200 {
+		t.Fatalf("first: %d %s", first.Code, first.Body)
+	}
+	if res := postChat(t, h, "slow", `{"message":"hi"}`, "Idempotency-Key", "k1"); res.Code != 200 || res.Header().Get("Idempotent-Replayed") != "true" {
+		t.Errorf("after it finished: %d %q", res.Code, res.Header().Get("Idempotent-Replayed"))
+	}
+	if len(f.requests()) != 1 {
+		t.Errorf("the model was called %d times", len(f.requests()))
+	}
+}
