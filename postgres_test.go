@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -118,12 +119,18 @@ func TestPostgresMigratesOnce(t *testing.T) {
 	for _, a := range apps {
 		a.Close()
 	}
-	applied := 0
-	for i := range instances {
-		applied += strings.Count(logs[i].String(), `"message":"applying migration"`)
+	files, err := os.ReadDir("internal/store/migrations")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if applied != 1 {
-		t.Errorf("migration 1 applied %d times across %d instances", applied, instances)
+	for v := 1; v <= len(files); v++ {
+		applied := 0
+		for i := range instances {
+			applied += strings.Count(logs[i].String(), fmt.Sprintf(`"schema_version":%d,`, v))
+		}
+		if applied != 1 {
+			t.Errorf("migration %d applied %d times across %d instances", v, applied, instances)
+		}
 	}
 	conn, err := pgx.Connect(context.Background(), dbURL)
 	if err != nil {
@@ -131,7 +138,7 @@ func TestPostgresMigratesOnce(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 	var version int
-	if err := conn.QueryRow(context.Background(), "select version from taskchat_schema_version").Scan(&version); err != nil || version != 1 {
+	if err := conn.QueryRow(context.Background(), "select version from taskchat_schema_version").Scan(&version); err != nil || version != len(files) {
 		t.Errorf("schema version = %d, %v", version, err)
 	}
 }

@@ -185,7 +185,7 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 		return fmt.Errorf("load migrations: %w", err)
 	}
 	m.OnStart = func(seq int32, name, _, _ string) {
-		p.log.Info().Int32("version", seq).Str("migration", name).Msg("applying migration")
+		p.log.Info().Int32("schema_version", seq).Str("migration", name).Msg("applying migration")
 	}
 	if err := m.Migrate(ctx); err != nil {
 		return p.wrap(ctx, fmt.Errorf("migrate: %w", err))
