@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -195,27 +196,58 @@ func version() string {
 	return "dev"
 }
 
-// routes lists every route in one place.
+// route is one entry of the route table.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable lists every route in one place. Data routes go through api().
+func (a *App) routeTable() []route {
+	return []route{
+		{"POST /api/{user_id}/chat", a.api(a.handleChat)},
+		{"GET /api/{user_id}/conversations", a.api(a.handleListConversations)},
+		{"GET /api/{user_id}/conversations/{conversation_id}", a.api(a.handleGetConversation)},
+		{"DELETE /api/{user_id}/conversations/{conversation_id}", a.api(a.handleDeleteConversation)},
+		{"GET /api/{user_id}/conversations/{conversation_id}/messages", a.api(a.handleListMessages)},
+		{"GET /api/{user_id}/tasks", a.api(a.handleListTasks)},
+		{"GET /health", http.HandlerFunc(a.handleHealth)},
+		{"GET /api/health", http.HandlerFunc(a.handleHealth)},
+		{"GET /ready", http.HandlerFunc(a.handleReady)},
+		{"GET /{$}", http.HandlerFunc(a.handleRoot)},
+	}
+}
+
+// Routes lists the route patterns ("METHOD /path"); GET routes answer HEAD too.
+func (a *App) Routes() []string {
+	var out []string
+	for _, r := range a.routeTable() {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
 func (a *App) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/{user_id}/chat", a.api(a.handleChat))
-	mux.Handle("GET /api/{user_id}/conversations", a.api(a.handleListConversations))
-	mux.Handle("GET /api/{user_id}/conversations/{conversation_id}", a.api(a.handleGetConversation))
-	mux.Handle("DELETE /api/{user_id}/conversations/{conversation_id}", a.api(a.handleDeleteConversation))
-	mux.Handle("GET /api/{user_id}/conversations/{conversation_id}/messages", a.api(a.handleListMessages))
-	mux.Handle("GET /api/{user_id}/tasks", a.api(a.handleListTasks))
-	mux.HandleFunc("GET /health", a.handleHealth)
-	mux.HandleFunc("GET /api/health", a.handleHealth)
-	mux.HandleFunc("GET /ready", a.handleReady)
-	mux.HandleFunc("GET /{$}", a.handleRoot)
+	for _, r := range a.routeTable() {
+		mux.Handle(r.pattern, r.handler)
+	}
 	return mux
 }
 
 // dispatch routes a request, answering unmatched paths and methods with JSON.
 func (a *App) dispatch(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
-		r.URL.Path = strings.TrimRight(p, "/")
-		r.URL.RawPath = ""
+	p := r.URL.Path
+	if len(p) > 1 && strings.HasSuffix(p, "/") {
+		p = strings.TrimRight(p, "/")
+		r.URL.Path = p
+		r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+	}
+	if ep := r.URL.EscapedPath(); ep == "" || path.Clean(ep) != ep {
+		// The mux would redirect to the cleaned path; a request for an
+		// empty or dot segment is malformed, so say so instead.
+		writeError(w, r, errorf(http.StatusBadRequest, "invalid_path", "The URL path has an empty, \".\" or \"..\" segment."))
+		return
 	}
 	_, pattern := a.mux.Handler(r)
 	info(r.Context()).pattern = pattern
