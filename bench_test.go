@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -90,7 +91,7 @@ func BenchmarkChatTurn(b *testing.B) {
 			h := benchApp(b, stores[name](b))
 			var lat latencies
 			var next atomic.Int64
-			b.SetParallelism(max(1, 32/runtimeProcs()))
+			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				user := fmt.Sprintf("bench%d", next.Add(1))

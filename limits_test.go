@@ -3,10 +3,13 @@ package taskchat_test
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/taskchat/taskchat/internal/pgtest"
 )
 
 func postChat(t *testing.T, h http.Handler, user, body string, headers ...string) response {
@@ -43,7 +46,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestRateLimitAcrossInstances(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": pgtestDatabase(t), "CHAT_RATE_LIMIT": "4"}
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "CHAT_RATE_LIMIT": "4"}
 	a, b := newApp(t, env), newApp(t, env)
 	chat(t, a, "shared", "hello", nil)
 	chat(t, b, "shared", "hello", nil)
@@ -138,7 +141,7 @@ func TestIdempotencyWhileLLMThinks(t *testing.T) {
 	go func() { done <- postChat(t, h, "slow", `{"message":"hi"}`, "Idempotency-Key", "k1") }()
 	// Wait until the first turn is with the model.
 	for len(f.requests()) == 0 {
-		runtimeGosched()
+		runtime.Gosched()
 	}
 	res := postChat(t, h, "slow", `{"message":"hi"}`, "Idempotency-Key", "k1")
 	var e errorBody

@@ -42,7 +42,7 @@ func newFakeModel(t *testing.T, script ...http.HandlerFunc) *fakeModel {
 		}
 		var raw strings.Builder
 		var body map[string]any
-		if err := json.NewDecoder(teeReader(r, &raw)).Decode(&body); err != nil {
+		if err := json.NewDecoder(io.TeeReader(r.Body, &raw)).Decode(&body); err != nil {
 			t.Errorf("model got a body that is not JSON: %v", err)
 		}
 		f.mu.Lock()
