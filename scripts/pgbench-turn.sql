@@ -4,6 +4,12 @@
 \set n random(1, :clients)
 \startpipeline
 begin;
+with past as (
+	delete from chat_rate where user_id = 'pgbench' || :n and window_start < date_trunc('minute', now())
+)
+insert into chat_rate (user_id, window_start, turns) values ('pgbench' || :n, date_trunc('minute', now()), 1)
+on conflict (user_id, window_start) do update set turns = chat_rate.turns + 1
+returning turns, extract(epoch from date_trunc('minute', now()) + interval '1 minute' - now())::float8;
 with c as (
 	update conversations set message_count = message_count + 1, updated_at = clock_timestamp(),
 		activity = nextval('conversation_activity_seq')
