@@ -53,6 +53,7 @@ type App struct {
 	version string
 	mux     *http.ServeMux
 	handler http.Handler
+	pageCSP string
 }
 
 // New builds the application from getenv, logging to logOut. It does no
@@ -94,6 +95,7 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 		a.log.Info().Str("provider", provider).Str("model", model).Msg("LLM agent on; the offline agent answers when it fails")
 	}
 
+	a.pageCSP = pageCSP(indexHTML)
 	a.mux = a.routes()
 	a.handler = a.withRequestLog(a.withRecover(a.withCORS(http.HandlerFunc(a.dispatch))))
 
@@ -215,6 +217,7 @@ func (a *App) routeTable() []route {
 		{"GET /api/health", http.HandlerFunc(a.handleHealth)},
 		{"GET /ready", http.HandlerFunc(a.handleReady)},
 		{"GET /{$}", http.HandlerFunc(a.handleRoot)},
+		{"GET /openapi.json", http.HandlerFunc(a.handleOpenAPI)},
 	}
 }
 

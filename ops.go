@@ -77,12 +77,3 @@ func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	encode(w, http.StatusOK, map[string]string{"status": "ready", "store": a.storeOf})
 }
-
-func (a *App) handleRoot(w http.ResponseWriter, r *http.Request) {
-	encode(w, http.StatusOK, map[string]string{
-		"service": "taskchat",
-		"version": a.version,
-		"chat":    "POST /api/{user_id}/chat",
-		"health":  "/health",
-	})
-}
