@@ -70,7 +70,12 @@ func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
-	if err := a.store.Ping(ctx); err != nil {
+	err := a.store.Ping(ctx)
+	if err == nil && a.pg != nil {
+		// Ready means the schema is current too.
+		err = a.pg.Migrate(ctx)
+	}
+	if err != nil {
 		writeError(w, r, errDatabaseUnavailable)
 		return
 	}
