@@ -1,6 +1,7 @@
 package taskchat
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -48,7 +49,7 @@ func conversationID(r *http.Request) (int64, error) {
 
 // notFoundAs maps the store's ErrNotFound to the route's own 404.
 func notFoundAs(err error, nf *apiError) error {
-	if toAPIError(err) != nil && toAPIError(err).Code == "not_found" {
+	if errors.Is(err, store.ErrNotFound) {
 		return nf
 	}
 	return err
@@ -106,13 +107,18 @@ type conversationResponse struct {
 	NextBefore   *int64             `json:"next_before"`
 }
 
-func (a *App) handleGetConversation(w http.ResponseWriter, r *http.Request) {
+// messagesParams reads the conversation id and the page of messages asked for.
+func messagesParams(r *http.Request) (int64, store.Page, error) {
 	id, err := conversationID(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return 0, store.Page{}, err
 	}
 	p, err := pageParams(r, defaultMessageLimit)
+	return id, p, err
+}
+
+func (a *App) handleGetConversation(w http.ResponseWriter, r *http.Request) {
+	id, p, err := messagesParams(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -137,12 +143,7 @@ type messagesResponse struct {
 }
 
 func (a *App) handleListMessages(w http.ResponseWriter, r *http.Request) {
-	id, err := conversationID(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	p, err := pageParams(r, defaultMessageLimit)
+	id, p, err := messagesParams(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
