@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,9 +23,12 @@ import (
 
 // benchApp builds an app that logs nowhere, on PostgreSQL when dbURL is set.
 // The rate limit is on (its statement runs in every turn) but never reached.
-func benchApp(b *testing.B, dbURL string) *taskchat.App {
+func benchApp(b *testing.B, dbURL string, extra ...string) *taskchat.App {
 	b.Helper()
 	env := map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn", "CHAT_RATE_LIMIT": "1000000000"}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
 	a := taskchat.New(func(k string) string { return env[k] }, io.Discard)
 	b.Cleanup(a.Close)
 	if res := do(b, a, "GET", "/ready", nil); res.Code != http.StatusOK {
@@ -89,7 +93,7 @@ func BenchmarkChatTurn(b *testing.B) {
 			lat.report(b, "turns/s")
 		})
 		b.Run(name+"/parallel32", func(b *testing.B) {
-			h := benchApp(b, stores[name](b))
+			h := benchApp(b, stores[name](b), "DATABASE_QUERY_MODE", os.Getenv("BENCH_QUERY_MODE"))
 			var lat latencies
 			var next atomic.Int64
 			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
