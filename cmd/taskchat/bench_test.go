@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,7 +32,7 @@ func buildBinary(b *testing.B) string {
 // /health answers 200.
 func startBinary(b *testing.B, bin string, env ...string) (string, *exec.Cmd) {
 	b.Helper()
-	port := freePortB(b)
+	port := freePort(b)
 	cmd := exec.Command(bin)
 	cmd.Env = append([]string{"PORT=" + strconv.Itoa(port), "LOG_LEVEL=warn"}, env...)
 	if err := cmd.Start(); err != nil {
@@ -53,16 +52,6 @@ func startBinary(b *testing.B, bin string, env ...string) (string, *exec.Cmd) {
 	_ = cmd.Process.Kill()
 	b.Fatal("the binary never answered /health")
 	return "", nil
-}
-
-func freePortB(b *testing.B) int {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // BenchmarkColdStart measures process exec → first 200 from /health, with

@@ -315,20 +315,26 @@ const listTasksSQL = `select ` + taskColumns + ` from tasks
 where user_id = $1 and ($2::text = 'all' or completed = ($2::text = 'completed'))
 order by id`
 
-// ListTasks implements Store.
-func (s pgStore) ListTasks(ctx context.Context, userID string, f TaskFilter) (ts []Task, err error) {
-	err = s.run(ctx, true, func(ctx context.Context) error {
-		rows, err := s.db.Query(ctx, listTasksSQL, userID, string(f))
+// list runs a read query and scans its rows; the result is never nil.
+func list[T any](ctx context.Context, s pgStore, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	var out []T
+	err := s.run(ctx, true, func(ctx context.Context) error {
+		rows, err := s.db.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
-		ts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Task, error) { return scanTask(r) })
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 		return err
 	})
-	if ts == nil {
-		ts = []Task{}
+	if out == nil {
+		out = []T{}
 	}
-	return ts, err
+	return out, err
+}
+
+// ListTasks implements Store.
+func (s pgStore) ListTasks(ctx context.Context, userID string, f TaskFilter) ([]Task, error) {
+	return list(ctx, s, scanTask, listTasksSQL, userID, string(f))
 }
 
 const (
@@ -445,6 +451,20 @@ returning turns, extract(epoch from date_trunc('minute', now()) + interval '1 mi
 	releaseKeySQL  = `delete from idempotency_keys where user_id = $1 and key = $2 and response is null`
 )
 
+// turnConn takes a connection of its own for a turn's transaction, once the
+// schema is current. A connection released inside a transaction (after an
+// error) is destroyed by the pool, and the server rolls the transaction back.
+func (p *Postgres) turnConn(ctx context.Context) (*pgxpool.Conn, error) {
+	if err := p.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return nil, p.wrap(ctx, err)
+	}
+	return conn, nil
+}
+
 // startTurn sends a turn's first round trip on conn — begin, the key claim,
 // the rate count and the user message — and leaves the transaction open
 // when it returns a conversation. Otherwise it has rolled back, and returns
@@ -508,12 +528,9 @@ func (s pgStore) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawM
 	p := s.p
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if err := p.Migrate(ctx); err != nil {
-		return Conversation{}, nil, err
-	}
-	conn, err := p.pool.Acquire(ctx)
+	conn, err := p.turnConn(ctx)
 	if err != nil {
-		return Conversation{}, nil, p.wrap(ctx, err)
+		return Conversation{}, nil, err
 	}
 	defer conn.Release()
 	conv, replay, err := p.startTurn(ctx, conn, t)
@@ -603,19 +620,8 @@ where user_id = $1 and activity < case when $2::bigint = 0 then 9223372036854775
 order by activity desc limit $3`
 
 // ListConversations implements Store.
-func (s pgStore) ListConversations(ctx context.Context, userID string, p Page) (cs []Conversation, err error) {
-	err = s.run(ctx, true, func(ctx context.Context) error {
-		rows, err := s.db.Query(ctx, listConvSQL, userID, p.Before, p.Limit)
-		if err != nil {
-			return err
-		}
-		cs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) { return scanConv(r) })
-		return err
-	})
-	if cs == nil {
-		cs = []Conversation{}
-	}
-	return cs, err
+func (s pgStore) ListConversations(ctx context.Context, userID string, p Page) ([]Conversation, error) {
+	return list(ctx, s, scanConv, listConvSQL, userID, p.Before, p.Limit)
 }
 
 const deleteConvSQL = `delete from conversations where id = $2 and user_id = $1`
@@ -720,15 +726,10 @@ func (s pgStore) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMess
 	p := s.p
 	ctx, cancel := context.WithTimeout(ctx, turnTimeout)
 	defer cancel()
-	if err := p.Migrate(ctx); err != nil {
+	conn, err := p.turnConn(ctx)
+	if err != nil {
 		return nil, false, err
 	}
-	conn, err := p.pool.Acquire(ctx)
-	if err != nil {
-		return nil, false, p.wrap(ctx, err)
-	}
-	// A connection left inside a transaction by an error below is destroyed
-	// by the pool on release, and the server rolls the transaction back.
 	defer conn.Release()
 
 	conv, replay, err := p.startTurn(ctx, conn, t)
