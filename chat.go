@@ -162,7 +162,7 @@ func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
 	}
 	body, replayed, err := a.chatTurn(r.Context(), turn)
 	if err != nil {
-		writeError(w, r, chatError(err, turn))
+		writeError(w, r, chatError(err))
 		return
 	}
 	if replayed {
@@ -174,7 +174,7 @@ func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
 }
 
 // chatError maps a turn's refusal to what the client sees.
-func chatError(err error, t store.Turn) error {
+func chatError(err error) error {
 	var rl *store.RateLimitError
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -309,7 +309,7 @@ func (a *App) api(h http.HandlerFunc) http.Handler {
 					writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "Sign in: send a token as Authorization: Bearer <token> or in the auth_token cookie."))
 					return
 				}
-				zerolog.Ctx(r.Context()).Info().Err(err).Msg("token rejected")
+				zerolog.Ctx(r.Context()).Debug().Err(err).Msg("token rejected")
 				writeError(w, r, errorf(http.StatusUnauthorized, "invalid_token", "The token is invalid or has expired; sign in again."))
 				return
 			}
