@@ -37,6 +37,9 @@ const (
 	migrateTimeout = 30 * time.Second
 )
 
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns.
+const defaultMaxConns = 16
+
 // PostgresOptions configures OpenPostgres.
 type PostgresOptions struct {
 	// URL is a postgres:// URL or a keyword/value connection string.
@@ -114,6 +117,12 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 	}
 	cc.Tracer = opts.Tracer
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	if !strings.Contains(opts.URL, "pool_max_conns") {
+		// pgx's default, max(4, cores), starves a workload whose turns
+		// spend most of their time waiting on round trips: on two cores, 4
+		// connections gave 3,225 turns/s at 32 clients and 16 gave 4,788.
+		cfg.MaxConns = defaultMaxConns
+	}
 
 	migrateTo := cc.Copy()
 	// Neon's pooled endpoint (PgBouncer, transaction mode) cannot hold the
