@@ -1,6 +1,9 @@
 package taskchat_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -8,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/taskchat/taskchat/internal/pgtest"
 )
@@ -158,5 +163,47 @@ func TestIdempotencyWhileLLMThinks(t *testing.T) {
 	}
 	if len(f.requests()) != 1 {
 		t.Errorf("the model was called %d times", len(f.requests()))
+	}
+}
+
+// TestIdempotencyKeyExpiry ages keys in the database: a key older than 24
+// hours runs its turn again, and one whose turn never finished (its process
+// died) is taken over after 5 minutes.
+func TestIdempotencyKeyExpiry(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	h := newApp(t, map[string]string{"DATABASE_URL": dbURL})
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	age := func(key, by string) {
+		t.Helper()
+		if _, err := conn.Exec(context.Background(), "update idempotency_keys set created_at = now() - $2::interval where key = $1", key, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	body := `{"message":"Add a task to renew the lease"}`
+	postChat(t, h, "aging", body, "Idempotency-Key", "old")
+	age("old", "25 hours")
+	if res := postChat(t, h, "aging", body, "Idempotency-Key", "old"); res.Code != 200 || res.Header().Get("Idempotent-Replayed") != "" {
+		t.Errorf("an expired key replayed: %d %q", res.Code, res.Header().Get("Idempotent-Replayed"))
+	}
+	if ts := tasksOf(t, h, "aging", "all"); len(ts) != 2 {
+		t.Errorf("after expiry the turn should run again: %d tasks", len(ts))
+	}
+
+	// A pending key left by a turn that never finished, for this very request.
+	sum := sha256.Sum256([]byte("0\x00Add a task to renew the lease"))
+	if _, err := conn.Exec(context.Background(), "insert into idempotency_keys (user_id, key, request_hash) values ('aging', 'stuck', $1)", hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	if res := postChat(t, h, "aging", body, "Idempotency-Key", "stuck"); res.Code != http.StatusConflict {
+		t.Errorf("a fresh pending key: %d %s", res.Code, res.Body)
+	}
+	age("stuck", "6 minutes")
+	if res := postChat(t, h, "aging", body, "Idempotency-Key", "stuck"); res.Code != 200 {
+		t.Errorf("an abandoned pending key was not taken over: %d %s", res.Code, res.Body)
 	}
 }
