@@ -701,3 +701,19 @@ func TestCORS(t *testing.T) {
 		}
 	})
 }
+
+// TestHandler goes through the exported function-platform entry point: it
+// builds the application once from the process environment, so state made
+// by one call is there for the next.
+func TestHandler(t *testing.T) {
+	h := http.HandlerFunc(taskchat.Handler)
+	if res := do(t, h, "GET", "/health", nil); res.Code != 200 {
+		t.Fatalf("/health = %d", res.Code)
+	}
+	r := chat(t, h, "handler-user", "Add a task to test the entry point", nil)
+	var page messagesPage
+	getJSON(t, h, fmt.Sprintf("/api/handler-user/conversations/%d/messages", r.ConversationID), &page)
+	if len(page.Messages) != 2 {
+		t.Errorf("a second call did not see the first's conversation: %+v", page)
+	}
+}
