@@ -80,9 +80,9 @@ func TestRunServesAndStops(t *testing.T) {
 	if _, err := pw.Write([]byte(`{"message":"What's `)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // let the server start reading the request
+	time.Sleep(200 * time.Millisecond) // let the server start reading the request
 	cancel()
-	time.Sleep(50 * time.Millisecond) // let Shutdown begin
+	time.Sleep(200 * time.Millisecond) // let Shutdown begin
 	if _, err := pw.Write([]byte(`pending?"}`)); err != nil {
 		t.Fatal(err)
 	}
