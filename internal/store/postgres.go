@@ -426,12 +426,25 @@ func scanStart(convID int64, row pgx.Row) (Conversation, error) {
 	if convID == 0 {
 		return scanConv(row)
 	}
-	var id int64
-	var at time.Time
-	var c Conversation
-	err := row.Scan(&id, &at, &c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
-	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	_, _, c, err := scanAppended(row)
 	return c, err
+}
+
+// appendArgs gives appendSQL's arguments for m.
+func appendArgs(userID string, m Message) ([]any, error) {
+	calls, err := json.Marshal(cloneCalls(m.ToolCalls))
+	if err != nil {
+		return nil, fmt.Errorf("encode tool calls: %w", err)
+	}
+	return []any{userID, m.ConversationID, m.Role, m.Content, string(calls)}, nil
+}
+
+// scanAppended reads appendSQL's row: the new message's id and time, and
+// its conversation as it is afterwards.
+func scanAppended(row pgx.Row) (id int64, at time.Time, c Conversation, err error) {
+	err = row.Scan(&id, &at, &c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+	at, c.CreatedAt, c.UpdatedAt = at.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return id, at, c, err
 }
 
 // Admission statements, sent in the turn's first batch after begin.
@@ -554,15 +567,13 @@ func (s pgStore) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawM
 
 // finishBatch queues the statements that end a turn.
 func finishBatch(b *pgx.Batch, t Turn, reply Message, response json.RawMessage) error {
-	calls, err := json.Marshal(cloneCalls(reply.ToolCalls))
+	args, err := appendArgs(t.UserID, reply)
 	if err != nil {
-		return fmt.Errorf("encode tool calls: %w", err)
+		return err
 	}
-	b.Queue(appendSQL, t.UserID, reply.ConversationID, reply.Role, reply.Content, string(calls)).QueryRow(func(row pgx.Row) error {
-		var id int64
-		var at time.Time
-		var c Conversation
-		return row.Scan(&id, &at, &c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+	b.Queue(appendSQL, args...).QueryRow(func(row pgx.Row) error {
+		_, _, _, err := scanAppended(row)
+		return err
 	})
 	if t.IdempotencyKey != "" {
 		b.Queue(setResponseSQL, t.UserID, t.IdempotencyKey, string(response))
@@ -649,16 +660,15 @@ func (s pgStore) DeleteConversation(ctx context.Context, userID string, id int64
 
 // AppendMessage implements Store.
 func (s pgStore) AppendMessage(ctx context.Context, userID string, m Message) (Message, error) {
-	calls, err := json.Marshal(cloneCalls(m.ToolCalls))
+	args, err := appendArgs(userID, m)
 	if err != nil {
-		return Message{}, fmt.Errorf("encode tool calls: %w", err)
+		return Message{}, err
 	}
 	err = s.run(ctx, false, func(ctx context.Context) error {
-		var c Conversation
-		return s.db.QueryRow(ctx, appendSQL, userID, m.ConversationID, m.Role, m.Content, string(calls)).
-			Scan(&m.ID, &m.CreatedAt, &c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+		var err error
+		m.ID, m.CreatedAt, _, err = scanAppended(s.db.QueryRow(ctx, appendSQL, args...))
+		return err
 	})
-	m.CreatedAt = m.CreatedAt.UTC()
 	m.ToolCalls = cloneCalls(m.ToolCalls)
 	return m, convNotFound(m.ConversationID, err)
 }
