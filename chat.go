@@ -168,9 +168,7 @@ func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(append(body, '\n'))
+	writeJSON(w, http.StatusOK, append(body, '\n'))
 }
 
 // chatError maps a turn's refusal to what the client sees.

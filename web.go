@@ -45,9 +45,6 @@ func (a *App) handleRoot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(openAPIJSON)))
-	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(openAPIJSON)
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, openAPIJSON)
 }
