@@ -13,8 +13,8 @@ import (
 
 // Memory is a Store that keeps everything in process memory. It behaves like
 // the PostgreSQL store (same ids, ordering and errors) but loses its data when
-// the process ends. One mutex guards all state; InTx holds it for the whole
-// unit of work and undoes the work's writes if it fails.
+// the process ends. One mutex guards all state; each call, and RunTurn's whole
+// turn, holds it for one unit of work and undoes the work's writes if it fails.
 type Memory struct {
 	mu     sync.Mutex
 	data   memData
@@ -69,8 +69,8 @@ func NewMemory() *Memory {
 
 var _ Store = (*Memory)(nil)
 
-// memTx is the Store handed to an InTx callback: it runs on the locked data and
-// records how to undo each write.
+// memTx is one unit of work on the locked data (the TurnTx of RunTurn): it
+// records how to undo each write, so a failed unit leaves nothing behind.
 type memTx struct {
 	d    *memData
 	undo []func()
@@ -193,6 +193,9 @@ func (m *Memory) Ping(ctx context.Context) error {
 	return m.do(ctx, func(*memTx) error { return nil })
 }
 
+// Ready implements Store: memory is ready whenever it is open.
+func (m *Memory) Ready(ctx context.Context) error { return m.Ping(ctx) }
+
 // Close implements Store. Later calls fail with ErrUnavailable.
 func (m *Memory) Close() {
 	m.mu.Lock()
@@ -225,7 +228,7 @@ func (tx *memTx) ListTasks(_ context.Context, userID string, f TaskFilter) ([]Ta
 func (tx *memTx) change(userID string, id int64, fn func(t *Task)) (Task, error) {
 	old, ok := tx.d.tasks[id]
 	if !ok || old.user != userID {
-		return Task{}, fmt.Errorf("task %d: %w", id, ErrNotFound)
+		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
 	}
 	t := old
 	fn(&t.Task)
@@ -253,7 +256,7 @@ func (tx *memTx) UpdateTask(_ context.Context, userID string, id int64, p TaskPa
 func (tx *memTx) DeleteTask(_ context.Context, userID string, id int64) (Task, error) {
 	old, ok := tx.d.tasks[id]
 	if !ok || old.user != userID {
-		return Task{}, fmt.Errorf("task %d: %w", id, ErrNotFound)
+		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
 	}
 	delete(tx.d.tasks, id)
 	tx.undo = append(tx.undo, func() { tx.d.tasks[id] = old })
@@ -393,7 +396,7 @@ func (tx *memTx) createConversation(userID, first string) Conversation {
 func (tx *memTx) conv(userID string, id int64) (*memConv, error) {
 	c, ok := tx.d.convs[id]
 	if !ok || c.user != userID {
-		return nil, fmt.Errorf("conversation %d: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("conversation %d: %w", id, ErrConversationNotFound)
 	}
 	return c, nil
 }
@@ -481,10 +484,6 @@ func (tx *memTx) ListMessages(_ context.Context, userID string, convID int64, p 
 	}
 	return out, nil
 }
-
-func (tx *memTx) Ping(context.Context) error { return nil }
-
-func (tx *memTx) Close() {}
 
 func cloneCalls(in []ToolCall) []ToolCall {
 	out := make([]ToolCall, len(in))

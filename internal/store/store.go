@@ -18,7 +18,11 @@ import (
 // use errors.Is without knowing the backend.
 var (
 	// ErrNotFound means the row does not exist or belongs to another user.
-	ErrNotFound = errors.New("not found")
+	// ErrTaskNotFound and ErrConversationNotFound say which kind of row;
+	// both are ErrNotFound too.
+	ErrNotFound             = errors.New("not found")
+	ErrTaskNotFound         = fmt.Errorf("task %w", ErrNotFound)
+	ErrConversationNotFound = fmt.Errorf("conversation %w", ErrNotFound)
 	// ErrUnavailable means the backing database cannot be reached right now;
 	// the request may succeed if retried later.
 	ErrUnavailable = errors.New("store unavailable")
@@ -148,33 +152,46 @@ type Page struct {
 // TitleMaxChars bounds a conversation title derived from its first message.
 const TitleMaxChars = 80
 
-// Store is the persistence boundary of taskchat.
-//
-// Implementations must be safe for concurrent use. Timestamps are UTC with
-// microsecond precision. Methods return ErrUnavailable (wrapped) when the
-// backend cannot be reached, and ErrNotFound as documented.
-type Store interface {
+// Tasks is one user's to-do list: what the task tools use, on the store or
+// inside a turn's unit of work. Methods that name a task return
+// ErrTaskNotFound (wrapped) if the user has no task id.
+type Tasks interface {
 	// AddTask creates a pending task.
 	AddTask(ctx context.Context, userID, title, description string) (Task, error)
 	// ListTasks returns the user's tasks matching filter, oldest first.
 	ListTasks(ctx context.Context, userID string, filter TaskFilter) ([]Task, error)
 	// CompleteTask marks a task completed; completing it again is not an error.
-	// Returns ErrNotFound if the user has no task id.
 	CompleteTask(ctx context.Context, userID string, id int64) (Task, error)
 	// DeleteTask removes a task and returns it as it was.
-	// Returns ErrNotFound if the user has no task id.
 	DeleteTask(ctx context.Context, userID string, id int64) (Task, error)
-	// UpdateTask applies p. Returns ErrNotFound if the user has no task id.
+	// UpdateTask applies p.
 	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
+}
+
+// TurnTx is the unit of work a TurnFunc runs in: the user's tasks and the
+// conversation's messages, read and written together with the turn.
+type TurnTx interface {
+	Tasks
+	// ListMessages is Store.ListMessages inside the unit of work.
+	ListMessages(ctx context.Context, userID string, convID int64, p Page) ([]Message, error)
+}
+
+// Store is the persistence boundary of taskchat.
+//
+// Implementations must be safe for concurrent use. Timestamps are UTC with
+// microsecond precision. Methods return ErrUnavailable (wrapped) when the
+// backend cannot be reached, and the not-found errors as documented.
+type Store interface {
+	Tasks
 
 	// StartTurn admits a turn (rate limit, idempotency key) and stores its
 	// user message at the end of conversation t.ConversationID or, when that
 	// is 0, in a new conversation titled after the message (see Title). It
 	// returns the conversation as it is afterwards. For a key whose turn
 	// already finished it writes nothing and returns that turn's response as
-	// replay. Returns ErrNotFound if the user has no such conversation, and
-	// the errors documented on Turn. The caller ends the turn with FinishTurn,
-	// or AbandonTurn when it fails.
+	// replay. Returns ErrConversationNotFound if the user has no such
+	// conversation, and the errors documented on Turn. The caller ends the
+	// turn with FinishTurn, or AbandonTurn when it fails.
 	StartTurn(ctx context.Context, t Turn) (conv Conversation, replay json.RawMessage, err error)
 	// FinishTurn appends the assistant's reply to the turn's conversation and
 	// records response for the turn's idempotency key, together.
@@ -182,34 +199,37 @@ type Store interface {
 	// AbandonTurn releases the idempotency key of a turn that failed after
 	// StartTurn, so a retry can run it. The user message stays.
 	AbandonTurn(ctx context.Context, t Turn) error
-	// RunTurn runs a whole turn as one unit of work: StartTurn, then fn with
-	// a Store bound to the unit of work, then FinishTurn with what fn returns.
-	// Everything commits together when fn succeeds, and nothing is kept when
-	// it fails. A replay runs nothing and returns the first response with
-	// replayed true.
+	// RunTurn runs a whole turn as one unit of work: StartTurn, then fn in
+	// the unit of work, then FinishTurn with what fn returns. Everything
+	// commits together when fn succeeds, and nothing is kept when it fails.
+	// A replay runs nothing and returns the first response with replayed true.
 	RunTurn(ctx context.Context, t Turn, fn TurnFunc) (response json.RawMessage, replayed bool, err error)
 	// Sweep deletes expired idempotency keys and past rate-limit windows.
 	Sweep(ctx context.Context) error
-	// GetConversation returns ErrNotFound if the user has no conversation id.
+
+	// GetConversation returns ErrConversationNotFound if the user has no
+	// conversation id.
 	GetConversation(ctx context.Context, userID string, id int64) (Conversation, error)
 	// ListConversations returns a page of conversations, most recently active
 	// first. Before is a conversation id: the page starts after that
 	// conversation in the same order; an unknown Before yields an empty page.
 	ListConversations(ctx context.Context, userID string, p Page) ([]Conversation, error)
 	// DeleteConversation removes a conversation and its messages.
-	// Returns ErrNotFound if the user has no conversation id.
+	// Returns ErrConversationNotFound if the user has no conversation id.
 	DeleteConversation(ctx context.Context, userID string, id int64) error
-
 	// AppendMessage stores a message at the end of a conversation and marks
-	// the conversation active. Returns ErrNotFound if the user has no
-	// conversation m.ConversationID.
+	// the conversation active. Returns ErrConversationNotFound if the user
+	// has no conversation m.ConversationID.
 	AppendMessage(ctx context.Context, userID string, m Message) (Message, error)
 	// ListMessages returns a page of a conversation's messages, newest first.
-	// Returns ErrNotFound if the user has no conversation convID.
+	// Returns ErrConversationNotFound if the user has no conversation convID.
 	ListMessages(ctx context.Context, userID string, convID int64, p Page) ([]Message, error)
 
 	// Ping reports whether the backend answers.
 	Ping(ctx context.Context) error
+	// Ready reports whether requests can be served: the backend answers and
+	// its schema is current.
+	Ready(ctx context.Context) error
 	// Close releases the store's resources.
 	Close()
 }
@@ -218,7 +238,7 @@ type Store interface {
 // conversation with the user message already stored. It returns the
 // assistant message to store and the response to replay for the turn's
 // idempotency key.
-type TurnFunc func(ctx context.Context, tx Store, conv Conversation) (reply Message, response json.RawMessage, err error)
+type TurnFunc func(ctx context.Context, tx TurnTx, conv Conversation) (reply Message, response json.RawMessage, err error)
 
 // Title derives a conversation title from its first message.
 func Title(firstMessage string) string {

@@ -413,7 +413,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 	pre := must[store.Task](t)(s.AddTask(ctx, u, "before", ""))
 
 	// A failing turn keeps nothing: no conversation, no message, no task change.
-	_, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "rolled back"}, func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
+	_, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "rolled back"}, func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
 		if conv.ID <= 0 || conv.MessageCount != 1 || conv.Title != "rolled back" {
 			return store.Message{}, nil, fmt.Errorf("conversation in turn = %+v", conv)
 		}
@@ -442,10 +442,10 @@ func testRunTurn(t *testing.T, s store.Store) {
 	// A good turn keeps everything, and reads inside it see its own writes.
 	calls := []store.ToolCall{{Tool: "complete_task", Arguments: json.RawMessage(`{"task_id":1}`), Result: json.RawMessage(`{"ok":true}`)}}
 	var convID int64
-	res, replayed, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "kept"}, func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
+	res, replayed, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "kept"}, func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
 		convID = conv.ID
-		if got, err := tx.GetConversation(ctx, u, conv.ID); err != nil || got.MessageCount != 1 {
-			return store.Message{}, nil, fmt.Errorf("read own write: %+v, %v", got, err)
+		if got, err := tx.ListMessages(ctx, u, conv.ID, store.Page{Limit: 10}); err != nil || len(got) != 1 || got[0].Content != "kept" || conv.MessageCount != 1 {
+			return store.Message{}, nil, fmt.Errorf("read own write: %+v, %+v, %v", conv, got, err)
 		}
 		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
 			return store.Message{}, nil, err
@@ -466,7 +466,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 
 	// The next turn continues the conversation; a foreign one is not found
 	// and the callback never runs.
-	answer := func(context.Context, store.Store, store.Conversation) (store.Message, json.RawMessage, error) {
+	answer := func(context.Context, store.TurnTx, store.Conversation) (store.Message, json.RawMessage, error) {
 		return store.Message{Role: store.RoleAssistant, Content: "Again."}, json.RawMessage(`{}`), nil
 	}
 	if _, _, err := s.RunTurn(ctx, store.Turn{UserID: u, ConversationID: convID, Content: "again"}, answer); err != nil {
@@ -476,7 +476,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 		t.Errorf("second turn: %+v", got)
 	}
 	ran := false
-	_, _, err = s.RunTurn(ctx, store.Turn{UserID: user(t), ConversationID: convID, Content: "intrude"}, func(ctx context.Context, tx store.Store, c store.Conversation) (store.Message, json.RawMessage, error) {
+	_, _, err = s.RunTurn(ctx, store.Turn{UserID: user(t), ConversationID: convID, Content: "intrude"}, func(ctx context.Context, tx store.TurnTx, c store.Conversation) (store.Message, json.RawMessage, error) {
 		ran = true
 		return answer(ctx, tx, c)
 	})
@@ -490,7 +490,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 
 // countingTurn answers with a response naming how many times it ran.
 func countingTurn(runs *atomic.Int64) store.TurnFunc {
-	return func(ctx context.Context, tx store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
+	return func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
 		n := runs.Add(1)
 		return store.Message{Role: store.RoleAssistant, Content: "ok"}, json.RawMessage(fmt.Sprintf(`{"run":%d}`, n)), nil
 	}
