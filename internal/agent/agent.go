@@ -10,6 +10,11 @@ import (
 type Agent interface {
 	// Name is "offline" or "llm", as the chat response reports it.
 	Name() string
+	// Instant reports whether the agent answers without waiting on anything
+	// but the store, so that a whole turn can be one short transaction. An
+	// agent that waits on a model is not: its turn commits the user message
+	// first and holds no transaction while the model thinks.
+	Instant() bool
 	// Respond answers in.Message. It returns an error only when the turn
 	// could not be answered at all (for example the store failed); tool
 	// failures are part of a normal answer.

@@ -84,7 +84,11 @@ func retryingClient(maxWait time.Duration) *http.Client {
 // Name implements Agent.
 func (*LLM) Name() string { return "llm" }
 
-// SystemPrompt states the behaviour both agents share (SPEC §3).
+// Instant implements Agent: a turn waits on the model.
+func (*LLM) Instant() bool { return false }
+
+// SystemPrompt states the behaviour both agents share: the README's "The
+// agents" section.
 const SystemPrompt = `You are taskchat, a friendly assistant that manages the user's to-do list with tools.
 - Adding, creating or remembering something: call add_task with a short title (capitalise the first letter; drop words like "a task to").
 - Seeing, showing or listing tasks, "what's pending", "what have I completed": call list_tasks with status all, pending or completed.
@@ -98,31 +102,15 @@ const SystemPrompt = `You are taskchat, a friendly assistant that manages the us
 - Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed).
 - For anything else, answer briefly and say what you can do with tasks.`
 
+// toolDefinitions gives the model the tool table as function tools.
 func toolDefinitions() []openai.Tool {
-	def := func(name, desc string, params map[string]any) openai.Tool {
-		return openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
-			Name: name, Description: desc, Parameters: params,
+	defs := make([]openai.Tool, len(tools))
+	for i, t := range tools {
+		defs[i] = openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
+			Name: t.name, Description: t.description, Parameters: t.params,
 		}}
 	}
-	object := func(props map[string]any, required ...string) map[string]any {
-		if required == nil {
-			required = []string{}
-		}
-		return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
-	}
-	taskID := map[string]any{"type": "integer", "minimum": 1, "description": "The task's number, as list_tasks returns it."}
-	title := map[string]any{"type": "string", "minLength": 1, "maxLength": MaxTitleChars, "description": "A short title."}
-	desc := map[string]any{"type": "string", "maxLength": MaxDescriptionChars, "description": "Optional details."}
-	return []openai.Tool{
-		def(ToolAddTask, "Add a task to the user's to-do list.",
-			object(map[string]any{"title": title, "description": desc}, "title")),
-		def(ToolListTasks, "List the user's tasks, optionally only pending or only completed ones.",
-			object(map[string]any{"status": map[string]any{"type": "string", "enum": []string{"all", "pending", "completed"}, "default": "all"}})),
-		def(ToolCompleteTask, "Mark a task as completed.", object(map[string]any{"task_id": taskID}, "task_id")),
-		def(ToolDeleteTask, "Delete a task.", object(map[string]any{"task_id": taskID}, "task_id")),
-		def(ToolUpdateTask, "Change a task's title, description, or both.",
-			object(map[string]any{"task_id": taskID, "title": title, "description": desc}, "task_id")),
-	}
+	return defs
 }
 
 // modelError is a failure of the model (not of the store): the turn falls back.
@@ -204,14 +192,12 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 	return "", &modelError{reason: fmt.Sprintf("no answer after %d model calls", l.cfg.MaxCalls)}
 }
 
-var knownTools = map[string]bool{ToolAddTask: true, ToolListTasks: true, ToolCompleteTask: true, ToolDeleteTask: true, ToolUpdateTask: true}
-
 // checkToolCall returns why a tool call cannot be run, or "".
 func checkToolCall(tc openai.ToolCall) string {
 	if tc.Type != "" && tc.Type != "function" {
 		return fmt.Sprintf("the model asked for a %q tool call", tc.Type)
 	}
-	if !knownTools[tc.Function.Name] {
+	if _, ok := toolNamed(tc.Function.Name); !ok {
 		return fmt.Sprintf("the model asked for an unknown tool %q", truncate(tc.Function.Name, 64))
 	}
 	args := strings.TrimSpace(tc.Function.Arguments)

@@ -2,7 +2,7 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -19,6 +19,9 @@ type Offline struct{}
 
 // Name implements Agent.
 func (Offline) Name() string { return "offline" }
+
+// Instant implements Agent: the parser never waits.
+func (Offline) Instant() bool { return true }
 
 type intentKind int
 
@@ -385,10 +388,9 @@ func (o Offline) respond(ctx context.Context, in intent, tb *Toolbox) (string, e
 		if in.desc != nil {
 			args.Description = *in.desc
 		}
-		var res taskResult
-		msg, err := call(ctx, tb, ToolAddTask, args, &res)
-		if err != nil || msg != "" {
-			return msg, err
+		res, err := call(ctx, tb, ToolAddTask, (*Toolbox).addTask, args)
+		if err != nil {
+			return friendly(err)
 		}
 		return fmt.Sprintf("Added %q to your tasks (task %d).", res.Title, res.TaskID), nil
 	case intentComplete, intentDelete, intentUpdate:
@@ -424,23 +426,22 @@ func (o Offline) act(ctx context.Context, in intent, tb *Toolbox) (string, error
 		}
 	}
 	var res taskResult
-	var msg string
 	var err error
 	switch in.kind {
 	case intentComplete:
-		msg, err = call(ctx, tb, ToolCompleteTask, map[string]int64{"task_id": id}, &res)
+		res, err = call(ctx, tb, ToolCompleteTask, (*Toolbox).completeTask, idArgs{TaskID: TaskID(id)})
 	case intentDelete:
-		msg, err = call(ctx, tb, ToolDeleteTask, map[string]int64{"task_id": id}, &res)
+		res, err = call(ctx, tb, ToolDeleteTask, (*Toolbox).deleteTask, idArgs{TaskID: TaskID(id)})
 	default:
 		args := updateArgs{TaskID: TaskID(id), Description: in.desc}
 		if in.title != "" {
 			t := capitalize(in.title)
 			args.Title = &t
 		}
-		msg, err = call(ctx, tb, ToolUpdateTask, args, &res)
+		res, err = call(ctx, tb, ToolUpdateTask, (*Toolbox).updateTask, args)
 	}
-	if err != nil || msg != "" {
-		return msg, err
+	if err != nil {
+		return friendly(err)
 	}
 	switch in.kind {
 	case intentComplete:
@@ -454,36 +455,23 @@ func (o Offline) act(ctx context.Context, in intent, tb *Toolbox) (string, error
 	return fmt.Sprintf("Updated task %d: it's now %q.", res.TaskID, res.Title), nil
 }
 
-// call runs a tool and decodes its result into out. A tool error comes back as
-// a friendly sentence in msg.
-func call(ctx context.Context, tb *Toolbox, name string, args, out any) (msg string, err error) {
-	raw, err := json.Marshal(args)
-	if err != nil {
+// friendly words a tool error for the person; any other error (the store
+// failed) aborts the turn.
+func friendly(err error) (string, error) {
+	te, ok := errors.AsType[*ToolError](err)
+	switch {
+	case !ok:
 		return "", err
+	case te.Kind == TaskNotFound:
+		return fmt.Sprintf("I couldn't find task %d. Say \"show my tasks\" to see your task numbers.", te.TaskID), nil
 	}
-	res, err := tb.Call(ctx, name, raw)
-	if err != nil {
-		return "", err
-	}
-	var te errorResult
-	if json.Unmarshal(res, &te) == nil && te.Error != "" {
-		return friendlyError(te.Error), nil
-	}
-	return "", json.Unmarshal(res, out)
-}
-
-func friendlyError(e string) string {
-	if strings.HasSuffix(e, "not found") {
-		return fmt.Sprintf("I couldn't find %s. Say \"show my tasks\" to see your task numbers.", strings.TrimSuffix(e, " not found"))
-	}
-	return "I couldn't do that: " + e + "."
+	return "I couldn't do that: " + te.Message + ".", nil
 }
 
 func listTasks(ctx context.Context, tb *Toolbox, filter string) ([]listItem, error) {
-	var items []listItem
-	msg, err := call(ctx, tb, ToolListTasks, listArgs{Status: filter}, &items)
-	if err == nil && msg != "" {
-		err = fmt.Errorf("list_tasks: %s", msg)
+	items, err := call(ctx, tb, ToolListTasks, (*Toolbox).listTasks, listArgs{Status: filter})
+	if te, ok := errors.AsType[*ToolError](err); ok {
+		err = fmt.Errorf("list_tasks: %s", te.Message)
 	}
 	return items, err
 }

@@ -45,7 +45,7 @@ func TestOfflineUtterances(t *testing.T) {
 		calls []wantCall
 		reply string
 	}{
-		// The eight examples of SPEC §3.
+		// The eight examples the README lists under "The agents".
 		{say: "Add a task to buy groceries", calls: []wantCall{add(`{"title":"Buy groceries"}`)}, reply: `Added "Buy groceries" to your tasks (task 5).`},
 		{say: "Show me all my tasks", calls: []wantCall{list("all")}, reply: "You have 4 tasks (3 pending, 1 completed):\n- [ ] 1. Buy groceries"},
 		{say: "What's pending?", calls: []wantCall{list("pending")}, reply: "You have 3 pending tasks:"},

@@ -1,5 +1,6 @@
 // Package agent holds the five task tools and the agents that call them: the
-// offline agent, a deterministic parser that needs nothing configured.
+// offline agent, a deterministic parser that needs nothing configured, and
+// the LLM agent, which lets a model call the same tools.
 package agent
 
 import (
@@ -29,22 +30,166 @@ const (
 	MaxDescriptionChars = 2000
 )
 
+// tool is one task tool: what a model is told about it and how a call with
+// JSON arguments runs. The table below is the one list of tools; the LLM's
+// schemas, the check of a model's tool calls and Toolbox.Call all read it.
+type tool struct {
+	name        string
+	description string
+	params      map[string]any // JSON Schema of the arguments; never user_id
+	run         func(ctx context.Context, tb *Toolbox, raw json.RawMessage) (any, error)
+}
+
+var tools = []tool{
+	{ToolAddTask, "Add a task to the user's to-do list.",
+		object(map[string]any{"title": titleSchema, "description": descSchema}, "title"),
+		decoded((*Toolbox).addTask)},
+	{ToolListTasks, "List the user's tasks, optionally only pending or only completed ones.",
+		object(map[string]any{"status": map[string]any{"type": "string", "enum": []string{"all", "pending", "completed"}, "default": "all"}}),
+		decoded((*Toolbox).listTasks)},
+	{ToolCompleteTask, "Mark a task as completed.",
+		object(map[string]any{"task_id": taskIDSchema}, "task_id"),
+		decoded((*Toolbox).completeTask)},
+	{ToolDeleteTask, "Delete a task.",
+		object(map[string]any{"task_id": taskIDSchema}, "task_id"),
+		decoded((*Toolbox).deleteTask)},
+	{ToolUpdateTask, "Change a task's title, description, or both.",
+		object(map[string]any{"task_id": taskIDSchema, "title": titleSchema, "description": descSchema}, "task_id"),
+		decoded((*Toolbox).updateTask)},
+}
+
+// Schemas of the arguments the tools share.
+var (
+	taskIDSchema = map[string]any{"type": "integer", "minimum": 1, "description": "The task's number, as list_tasks returns it."}
+	titleSchema  = map[string]any{"type": "string", "minLength": 1, "maxLength": MaxTitleChars, "description": "A short title."}
+	descSchema   = map[string]any{"type": "string", "maxLength": MaxDescriptionChars, "description": "Optional details."}
+)
+
+func object(props map[string]any, required ...string) map[string]any {
+	if required == nil {
+		required = []string{}
+	}
+	return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+}
+
+// toolNamed finds a tool in the table.
+func toolNamed(name string) (tool, bool) {
+	for _, t := range tools {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return tool{}, false
+}
+
+// decoded adapts a typed tool method to JSON arguments.
+func decoded[A, R any](op func(*Toolbox, context.Context, A) (R, error)) func(context.Context, *Toolbox, json.RawMessage) (any, error) {
+	return func(ctx context.Context, tb *Toolbox, raw json.RawMessage) (any, error) {
+		var a A
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, &ToolError{Kind: InvalidArguments, Message: fmt.Sprintf("invalid arguments: %v", err)}
+		}
+		return op(tb, ctx, a)
+	}
+}
+
+// ToolErrorKind says what went wrong with a tool call.
+type ToolErrorKind int
+
+// Kinds of tool errors.
+const (
+	// InvalidArguments: the arguments are missing, malformed or out of range.
+	InvalidArguments ToolErrorKind = iota
+	// TaskNotFound: the user has no task with that id.
+	TaskNotFound
+	// UnknownTool: no tool has that name.
+	UnknownTool
+)
+
+// ToolError is a failure the model or the person should hear about (bad
+// arguments, no such task); it becomes an {"error": …} result, not an HTTP
+// error.
+type ToolError struct {
+	Kind    ToolErrorKind
+	TaskID  int64 // for TaskNotFound
+	Message string
+}
+
+func (e *ToolError) Error() string { return e.Message }
+
+func invalid(format string, args ...any) *ToolError {
+	return &ToolError{Kind: InvalidArguments, Message: fmt.Sprintf(format, args...)}
+}
+
 // Toolbox runs the task tools for one user and records every call in order.
 // The user id is fixed when the Toolbox is made: no argument can change it.
 type Toolbox struct {
-	store  store.Store
+	tasks  store.Tasks
 	userID string
 	calls  []store.ToolCall
 }
 
-// NewToolbox returns the tools scoped to userID on s.
-func NewToolbox(s store.Store, userID string) *Toolbox {
-	return &Toolbox{store: s, userID: userID}
+// NewToolbox returns the tools scoped to userID on tasks.
+func NewToolbox(tasks store.Tasks, userID string) *Toolbox {
+	return &Toolbox{tasks: tasks, userID: userID}
 }
 
 // Calls returns the calls made so far, in order; never nil.
 func (tb *Toolbox) Calls() []store.ToolCall {
 	return append([]store.ToolCall{}, tb.calls...)
+}
+
+// Call runs the named tool with JSON arguments and records it. A tool-level
+// failure (unknown tool, bad arguments, missing task) is returned as an
+// {"error": …} result with a nil error; the error is non-nil only when the
+// store failed, which aborts the turn.
+func (tb *Toolbox) Call(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+	if len(args) == 0 || string(args) == "null" {
+		args = json.RawMessage(`{}`)
+	}
+	var res any
+	var err error
+	if t, ok := toolNamed(name); ok {
+		res, err = t.run(ctx, tb, args)
+	} else {
+		err = &ToolError{Kind: UnknownTool, Message: fmt.Sprintf("unknown tool %q", name)}
+	}
+	return tb.record(name, args, res, err)
+}
+
+// call runs a typed tool method for the offline agent and records it as
+// Call would. A *ToolError comes back as the error, for the agent to word.
+func call[A, R any](ctx context.Context, tb *Toolbox, name string, op func(*Toolbox, context.Context, A) (R, error), args A) (R, error) {
+	res, err := op(tb, ctx, args)
+	raw, merr := json.Marshal(args)
+	if merr != nil {
+		return res, merr
+	}
+	if _, rerr := tb.record(name, raw, res, err); rerr != nil {
+		return res, rerr
+	}
+	return res, err
+}
+
+// record keeps a call and returns its JSON result: the result, or
+// {"error": …} for a tool error. A store failure is returned as it is, and
+// nothing is recorded.
+func (tb *Toolbox) record(name string, args json.RawMessage, res any, err error) (json.RawMessage, error) {
+	if te, ok := errors.AsType[*ToolError](err); ok {
+		res = errorResult{Error: te.Message}
+	} else if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s result: %w", name, err)
+	}
+	if !json.Valid(args) {
+		// Keep the stored record valid JSON whatever a model sent.
+		args, _ = json.Marshal(string(args))
+	}
+	tb.calls = append(tb.calls, store.ToolCall{Tool: name, Arguments: args, Result: out})
+	return out, nil
 }
 
 // TaskID accepts a JSON number or a string of digits, as models send both.
@@ -97,158 +242,106 @@ type (
 	}
 )
 
-// toolError is a failure the model or the person should hear about (bad
-// arguments, no such task); it becomes an {"error": …} result, not an HTTP error.
-type toolError string
-
-func (e toolError) Error() string { return string(e) }
-
-// Call runs the named tool with JSON arguments and records it. A tool-level
-// failure (unknown tool, bad arguments, missing task) is returned as an
-// {"error": …} result with a nil error; the error is non-nil only when the
-// store failed, which aborts the turn.
-func (tb *Toolbox) Call(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
-	if len(args) == 0 || string(args) == "null" {
-		args = json.RawMessage(`{}`)
-	}
-	res, err := tb.run(ctx, name, args)
-	var te toolError
-	switch {
-	case errors.As(err, &te):
-		res = errorResult{Error: te.Error()}
-	case errors.Is(err, store.ErrNotFound):
-		res = errorResult{Error: "task not found"}
-	case err != nil:
-		return nil, err
-	}
-	out, err := json.Marshal(res)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s result: %w", name, err)
-	}
-	if !json.Valid(args) {
-		// Keep the stored record valid JSON whatever a model sent.
-		args, _ = json.Marshal(string(args))
-	}
-	tb.calls = append(tb.calls, store.ToolCall{Tool: name, Arguments: args, Result: out})
-	return out, nil
-}
-
-func decodeArgs(name string, raw json.RawMessage, v any) error {
-	if err := json.Unmarshal(raw, v); err != nil {
-		return toolError(fmt.Sprintf("invalid arguments for %s: %v", name, err))
-	}
-	return nil
-}
-
 func cleanText(what, s string, max int, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
 	case required && s == "":
-		return "", toolError(what + " must not be empty")
+		return "", invalid("%s must not be empty", what)
 	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		return "", toolError(what + " must be valid text")
+		return "", invalid("%s must be valid text", what)
 	case utf8.RuneCountInString(s) > max:
-		return "", toolError(fmt.Sprintf("%s must be at most %d characters", what, max))
+		return "", invalid("%s must be at most %d characters", what, max)
 	}
 	return s, nil
 }
 
-func (tb *Toolbox) run(ctx context.Context, name string, raw json.RawMessage) (any, error) {
-	switch name {
-	case ToolAddTask:
-		var a addArgs
-		if err := decodeArgs(name, raw, &a); err != nil {
-			return nil, err
-		}
-		title, err := cleanText("title", a.Title, MaxTitleChars, true)
-		if err != nil {
-			return nil, err
-		}
-		desc, err := cleanText("description", a.Description, MaxDescriptionChars, false)
-		if err != nil {
-			return nil, err
-		}
-		t, err := tb.store.AddTask(ctx, tb.userID, title, desc)
-		if err != nil {
-			return nil, err
-		}
-		return taskResult{TaskID: t.ID, Status: "created", Title: t.Title}, nil
-
-	case ToolListTasks:
-		var a listArgs
-		if err := decodeArgs(name, raw, &a); err != nil {
-			return nil, err
-		}
-		f, ok := store.ParseTaskFilter(a.Status)
-		if !ok {
-			return nil, toolError(`status must be "all", "pending" or "completed"`)
-		}
-		ts, err := tb.store.ListTasks(ctx, tb.userID, f)
-		if err != nil {
-			return nil, err
-		}
-		items := make([]listItem, len(ts))
-		for i, t := range ts {
-			items[i] = listItem{ID: t.ID, Title: t.Title, Completed: t.Completed}
-		}
-		return items, nil
-
-	case ToolCompleteTask, ToolDeleteTask:
-		var a idArgs
-		if err := decodeArgs(name, raw, &a); err != nil {
-			return nil, err
-		}
-		if a.TaskID == 0 {
-			return nil, toolError("task_id is required")
-		}
-		op, status := tb.store.CompleteTask, "completed"
-		if name == ToolDeleteTask {
-			op, status = tb.store.DeleteTask, "deleted"
-		}
-		t, err := op(ctx, tb.userID, int64(a.TaskID))
-		if err != nil {
-			return nil, notFound(a.TaskID, err)
-		}
-		return taskResult{TaskID: t.ID, Status: status, Title: t.Title}, nil
-
-	case ToolUpdateTask:
-		var a updateArgs
-		if err := decodeArgs(name, raw, &a); err != nil {
-			return nil, err
-		}
-		if a.TaskID == 0 {
-			return nil, toolError("task_id is required")
-		}
-		if a.Title == nil && a.Description == nil {
-			return nil, toolError("give a new title, a new description, or both")
-		}
-		var p store.TaskPatch
-		if a.Title != nil {
-			title, err := cleanText("title", *a.Title, MaxTitleChars, true)
-			if err != nil {
-				return nil, err
-			}
-			p.Title = &title
-		}
-		if a.Description != nil {
-			desc, err := cleanText("description", *a.Description, MaxDescriptionChars, false)
-			if err != nil {
-				return nil, err
-			}
-			p.Description = &desc
-		}
-		t, err := tb.store.UpdateTask(ctx, tb.userID, int64(a.TaskID), p)
-		if err != nil {
-			return nil, notFound(a.TaskID, err)
-		}
-		return taskResult{TaskID: t.ID, Status: "updated", Title: t.Title}, nil
-	}
-	return nil, toolError(fmt.Sprintf("unknown tool %q", name))
-}
-
-func notFound(id TaskID, err error) error {
+// taskNotFound turns the store's not-found into the tool error for id.
+func taskNotFound(id TaskID, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return toolError(fmt.Sprintf("task %d not found", id))
+		return &ToolError{Kind: TaskNotFound, TaskID: int64(id), Message: fmt.Sprintf("task %d not found", id)}
 	}
 	return err
+}
+
+func (tb *Toolbox) addTask(ctx context.Context, a addArgs) (taskResult, error) {
+	title, err := cleanText("title", a.Title, MaxTitleChars, true)
+	if err != nil {
+		return taskResult{}, err
+	}
+	desc, err := cleanText("description", a.Description, MaxDescriptionChars, false)
+	if err != nil {
+		return taskResult{}, err
+	}
+	t, err := tb.tasks.AddTask(ctx, tb.userID, title, desc)
+	if err != nil {
+		return taskResult{}, err
+	}
+	return taskResult{TaskID: t.ID, Status: "created", Title: t.Title}, nil
+}
+
+func (tb *Toolbox) listTasks(ctx context.Context, a listArgs) ([]listItem, error) {
+	f, ok := store.ParseTaskFilter(a.Status)
+	if !ok {
+		return nil, invalid(`status must be "all", "pending" or "completed"`)
+	}
+	ts, err := tb.tasks.ListTasks(ctx, tb.userID, f)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]listItem, len(ts))
+	for i, t := range ts {
+		items[i] = listItem{ID: t.ID, Title: t.Title, Completed: t.Completed}
+	}
+	return items, nil
+}
+
+func (tb *Toolbox) completeTask(ctx context.Context, a idArgs) (taskResult, error) {
+	if a.TaskID == 0 {
+		return taskResult{}, invalid("task_id is required")
+	}
+	t, err := tb.tasks.CompleteTask(ctx, tb.userID, int64(a.TaskID))
+	if err != nil {
+		return taskResult{}, taskNotFound(a.TaskID, err)
+	}
+	return taskResult{TaskID: t.ID, Status: "completed", Title: t.Title}, nil
+}
+
+func (tb *Toolbox) deleteTask(ctx context.Context, a idArgs) (taskResult, error) {
+	if a.TaskID == 0 {
+		return taskResult{}, invalid("task_id is required")
+	}
+	t, err := tb.tasks.DeleteTask(ctx, tb.userID, int64(a.TaskID))
+	if err != nil {
+		return taskResult{}, taskNotFound(a.TaskID, err)
+	}
+	return taskResult{TaskID: t.ID, Status: "deleted", Title: t.Title}, nil
+}
+
+func (tb *Toolbox) updateTask(ctx context.Context, a updateArgs) (taskResult, error) {
+	if a.TaskID == 0 {
+		return taskResult{}, invalid("task_id is required")
+	}
+	if a.Title == nil && a.Description == nil {
+		return taskResult{}, invalid("give a new title, a new description, or both")
+	}
+	var p store.TaskPatch
+	if a.Title != nil {
+		title, err := cleanText("title", *a.Title, MaxTitleChars, true)
+		if err != nil {
+			return taskResult{}, err
+		}
+		p.Title = &title
+	}
+	if a.Description != nil {
+		desc, err := cleanText("description", *a.Description, MaxDescriptionChars, false)
+		if err != nil {
+			return taskResult{}, err
+		}
+		p.Description = &desc
+	}
+	t, err := tb.tasks.UpdateTask(ctx, tb.userID, int64(a.TaskID), p)
+	if err != nil {
+		return taskResult{}, taskNotFound(a.TaskID, err)
+	}
+	return taskResult{TaskID: t.ID, Status: "updated", Title: t.Title}, nil
 }
