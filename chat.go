@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -36,31 +35,21 @@ type chatResponse struct {
 	ToolCalls      []store.ToolCall `json:"tool_calls"`
 }
 
-// maxBodyBytes is the request body limit: 64 KiB, or more when
-// MAX_MESSAGE_CHARS is raised so far that a message could not fit.
-func (c Config) maxBodyBytes() int64 {
-	return max(64<<10, int64(c.MaxMessageChars)*12+1024)
-}
-
-func invalidInput(format string, args ...any) *apiError {
-	return errorf(http.StatusUnprocessableEntity, "invalid_input", format, args...)
-}
-
 // decodeChat reads and validates a chat request. Every failure is an apiError
 // with a sentence the person can act on.
-func decodeChat(w http.ResponseWriter, r *http.Request, cfg Config) (chatRequest, error) {
+func decodeChat(w http.ResponseWriter, r *http.Request, lim chatLimits) (chatRequest, error) {
 	var req chatRequest
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return req, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request as JSON with Content-Type: application/json.")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.maxBodyBytes()))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, lim.bodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return req, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than %d bytes.", cfg.maxBodyBytes())
+			return req, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than %d bytes.", lim.bodyBytes)
 		}
 		return req, errorf(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
 	}
-	return parseChat(body, cfg.MaxMessageChars)
+	return parseChat(body, lim.messageChars)
 }
 
 // parseChat validates a chat body. It is separate from decodeChat so the fuzz
@@ -145,60 +134,60 @@ func requestHash(req chatRequest) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (a *App) handleChat(w http.ResponseWriter, r *http.Request) {
-	key, err := idempotencyKey(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	req, err := decodeChat(w, r, a.cfg)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	turn := store.Turn{
-		UserID: r.PathValue("user_id"), ConversationID: req.ConversationID, Content: req.Message,
-		RateLimit: a.cfg.ChatRateLimit, IdempotencyKey: key, RequestHash: requestHash(req),
-	}
-	body, replayed, err := a.chatTurn(r.Context(), turn)
-	if err != nil {
-		writeError(w, r, chatError(err))
-		return
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	writeJSON(w, http.StatusOK, append(body, '\n'))
+// chatLimits are the settings a chat turn obeys.
+type chatLimits struct {
+	bodyBytes     int64
+	messageChars  int
+	ratePerMinute int // 0: no limit
+	historyWindow int
 }
 
-// chatError maps a turn's refusal to what the client sees.
-func chatError(err error) error {
-	var rl *store.RateLimitError
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return errConversationNotFound
-	case errors.As(err, &rl):
-		secs := int(math.Ceil(rl.RetryAfter.Seconds()))
-		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", retryAfter: max(secs, 1),
-			Detail: fmt.Sprintf("You can send %d messages a minute; please try again in %d seconds.", rl.Limit, max(secs, 1))}
-	case errors.Is(err, store.ErrKeyInUse):
-		return errorf(http.StatusConflict, "idempotency_key_in_use", "A request with this Idempotency-Key is still being answered; retry shortly.")
-	case errors.Is(err, store.ErrKeyReused):
-		return errorf(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was already used for a different message.")
-	}
-	return err
+func chatLimitsOf(c Config) chatLimits {
+	return chatLimits{bodyBytes: c.maxBodyBytes(), messageChars: c.MaxMessageChars,
+		ratePerMinute: c.ChatRateLimit, historyWindow: c.HistoryWindow}
 }
 
-// chatTurn runs steps 1–5 of a turn (SPEC §2.1) and returns the response
-// body, or the first turn's body when the idempotency key replays it.
-func (a *App) chatTurn(ctx context.Context, t store.Turn) (json.RawMessage, bool, error) {
-	answer := func(ctx context.Context, st store.Store, conv store.Conversation) (store.Message, json.RawMessage, error) {
-		tools := agent.NewToolbox(st, t.UserID)
-		reply, err := a.agent.Respond(ctx, agent.Input{
+// handleChat answers POST /api/{user_id}/chat: one turn of the agent, as
+// the README's "API" section describes it.
+func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decodeChat(w, r, lim)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		turn := store.Turn{
+			UserID: userOf(r), ConversationID: req.ConversationID, Content: req.Message,
+			RateLimit: lim.ratePerMinute, IdempotencyKey: key, RequestHash: requestHash(req),
+		}
+		body, replayed, err := chatTurn(r.Context(), st, ag, lim.historyWindow, turn)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		writeJSON(w, http.StatusOK, append(body, '\n'))
+	})
+}
+
+// chatTurn runs a turn — store the user message, let the agent answer with
+// the tools, store the reply — and returns the response body, or the first
+// turn's body when the idempotency key replays it.
+func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, t store.Turn) (json.RawMessage, bool, error) {
+	answer := func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
+		tools := agent.NewToolbox(tx, t.UserID)
+		reply, err := ag.Respond(ctx, agent.Input{
 			Message: t.Content,
 			Tools:   tools,
 			History: func(ctx context.Context) ([]store.Message, error) {
-				msgs, err := st.ListMessages(ctx, t.UserID, conv.ID, store.Page{Limit: a.cfg.HistoryWindow})
+				msgs, err := tx.ListMessages(ctx, t.UserID, conv.ID, store.Page{Limit: window})
 				slices.Reverse(msgs)
 				return msgs, err
 			},
@@ -212,25 +201,25 @@ func (a *App) chatTurn(ctx context.Context, t store.Turn) (json.RawMessage, bool
 		return msg, body, err
 	}
 
-	// The offline agent is fast and deterministic, so its whole turn is one
-	// unit of work: one commit, and nothing half-written if the store fails.
-	if _, ok := a.agent.(agent.Offline); ok {
-		return a.store.RunTurn(ctx, t, answer)
+	// An instant agent's whole turn is one unit of work: one commit, and
+	// nothing half-written if the store fails.
+	if ag.Instant() {
+		return st.RunTurn(ctx, t, answer)
 	}
 	// Other agents may take seconds: the user message is committed first so
 	// it is kept whatever happens to the agent, and no transaction stays open
 	// while the model thinks.
-	conv, replay, err := a.store.StartTurn(ctx, t)
+	conv, replay, err := st.StartTurn(ctx, t)
 	if err != nil || replay != nil {
 		return replay, replay != nil, err
 	}
-	msg, body, err := answer(ctx, a.store, conv)
+	msg, body, err := answer(ctx, st, conv)
 	if err == nil {
-		err = a.store.FinishTurn(ctx, t, msg, body)
+		err = st.FinishTurn(ctx, t, msg, body)
 	}
 	if err != nil {
 		// Let a retry with the same key run the turn again.
-		if aerr := a.store.AbandonTurn(context.WithoutCancel(ctx), t); aerr != nil {
+		if aerr := st.AbandonTurn(context.WithoutCancel(ctx), t); aerr != nil {
 			zerolog.Ctx(ctx).Warn().Err(aerr).Msg("could not release the idempotency key")
 		}
 		return nil, false, err

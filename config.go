@@ -2,9 +2,6 @@ package taskchat
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
@@ -16,8 +13,9 @@ import (
 )
 
 // Config is every setting taskchat reads, parsed once from the environment.
-// Each field's env tag names its variable; aliases lists the other names
-// existing deployments use for it.
+// Each field's env tag names its variable and its default, the one place
+// either is written; aliases lists the other names a variable may be set
+// under, and checks what a valid value is.
 type Config struct {
 	Port int `env:"PORT, default=7860"`
 
@@ -46,111 +44,55 @@ type Config struct {
 	LogFormat string        `env:"LOG_FORMAT, default=json"`
 
 	SpaceID string `env:"SPACE_ID"`
+
+	// llm is the model the LLM agent uses, resolved once from the variables
+	// above and the provider table; llm.On is false without one.
+	llm LLMSettings
 }
 
-// aliases maps a variable to the other names it may be set under, in order of
-// preference after its own name.
+// aliases maps a variable to the other names it may be set under, in order
+// of preference after its own name. LLM_API_KEY's come from the provider
+// table, so a provider's key variable is always enough.
 var aliases = map[string][]string{
 	"DATABASE_URL": {"NEON_DATABASE_URL"},
-	"LLM_API_KEY":  {"OPENAI_API_KEY", "HF_TOKEN", "GEMINI_API_KEY", "GROQ_API_KEY"},
+	"LLM_API_KEY":  providerKeyVars(),
 	"AUTH_SECRET":  {"BETTER_AUTH_SECRET", "JWT_SECRET", "JWT_SECRET_KEY"},
 	"CORS_ORIGINS": {"ALLOWED_ORIGINS", "FRONTEND_URL"},
 }
 
-// lookuper reads a variable or its first set alias; blank values count as
-// unset so an empty Space variable means "use the default". Names in skip are
-// treated as unset too (used to find every invalid variable, not just the first).
-func lookuper(getenv func(string) string, skip map[string]bool) envconfig.LookuperFunc {
-	return func(key string) (string, bool) {
-		for _, k := range append([]string{key}, aliases[key]...) {
-			if skip[k] {
-				continue
-			}
-			if v := strings.TrimSpace(getenv(k)); v != "" {
-				return v, true
-			}
-		}
-		return "", false
-	}
+// checks says what a valid value of each variable is, beyond what its type
+// already requires. A value that fails its check is named in /health and
+// replaced by the default, except where the default would change what the
+// service is (keepInvalid).
+var checks = []struct {
+	name string
+	ok   func(c *Config) bool
+}{
+	{"PORT", func(c *Config) bool { return c.Port > 0 && c.Port < 65536 }},
+	{"DATABASE_URL", func(c *Config) bool { return c.DatabaseURL == "" || validDatabaseURL(c.DatabaseURL) }},
+	{"DATABASE_QUERY_MODE", func(c *Config) bool { return oneOf(c.DatabaseQueryMode, "", "exec", "simple") }},
+	{"DATABASE_TRANSPORT", func(c *Config) bool { return oneOf(c.DatabaseTransport, "", "tcp", "websocket") }},
+	{"DATABASE_WS_PROXY", func(c *Config) bool { return c.DatabaseWSProxy == "" || validURL(c.DatabaseWSProxy, "ws", "wss") }},
+	{"LLM_PROVIDER", func(c *Config) bool { _, ok := providerNamed(c.LLMProvider); return c.LLMProvider == "" || ok }},
+	{"LLM_BASE_URL", func(c *Config) bool { return c.LLMBaseURL == "" || validURL(c.LLMBaseURL, "http", "https") }},
+	{"LLM_TIMEOUT", func(c *Config) bool { return c.LLMTimeout > 0 && c.LLMTimeout <= 10*time.Minute }},
+	{"AUTH_SECRET", func(c *Config) bool { return c.AuthSecret == "" || len(c.AuthSecret) >= 32 }},
+	{"AUTH_JWKS_URL", func(c *Config) bool { return c.AuthJWKSURL == "" || validURL(c.AuthJWKSURL, "http", "https") }},
+	{"BETTER_AUTH_URL", func(c *Config) bool { return c.BetterAuthURL == "" || validURL(c.BetterAuthURL, "http", "https") }},
+	{"MAX_MESSAGE_CHARS", func(c *Config) bool { return c.MaxMessageChars >= 1 && c.MaxMessageChars <= 100_000 }},
+	{"HISTORY_WINDOW", func(c *Config) bool { return c.HistoryWindow >= 1 && c.HistoryWindow <= 200 }},
+	{"CHAT_RATE_LIMIT", func(c *Config) bool { return c.ChatRateLimit >= 0 }},
+	{"SHUTDOWN_TIMEOUT", func(c *Config) bool { return c.ShutdownTimeout > 0 && c.ShutdownTimeout <= 10*time.Minute }},
+	{"LOG_FORMAT", func(c *Config) bool { return oneOf(c.LogFormat, "json", "console") }},
 }
 
-// setName reports which name a variable was actually set under (itself or an alias).
-func setName(getenv func(string) string, key string) string {
-	for _, k := range append([]string{key}, aliases[key]...) {
-		if strings.TrimSpace(getenv(k)) != "" {
-			return k
-		}
-	}
-	return key
-}
+// keepInvalid are the variables whose default would silently change what
+// the service is: an unusable DATABASE_URL must not become the memory store,
+// nor a short AUTH_SECRET turn auth off. They stay as set, and the API is
+// refused until they are fixed.
+var keepInvalid = []string{"DATABASE_URL", "AUTH_SECRET"}
 
-// loadConfig parses the environment. It never fails: a variable that cannot
-// be parsed or is out of range falls back to its default and is named in
-// invalid, so the service can stay up and report itself misconfigured.
-func loadConfig(ctx context.Context, getenv func(string) string) (cfg Config, invalid []string) {
-	skip := map[string]bool{}
-	for range reflect.TypeFor[Config]().NumField() + 1 {
-		cfg = Config{}
-		err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: lookuper(getenv, skip)})
-		if err == nil {
-			break
-		}
-		key := fieldKey(err)
-		if key == "" {
-			// Not a value problem: a bug in the struct tags. Report it
-			// rather than crash.
-			invalid = append(invalid, "configuration: "+err.Error())
-			break
-		}
-		name := setName(getenv, key)
-		invalid = append(invalid, name)
-		skip[name] = true
-	}
-	invalid = append(invalid, cfg.validate(getenv)...)
-	return cfg, invalid
-}
-
-// fieldKey maps go-envconfig's "FieldName: …" error to the field's variable.
-func fieldKey(err error) string {
-	field, _, ok := strings.Cut(err.Error(), ":")
-	if !ok {
-		return ""
-	}
-	f, ok := reflect.TypeFor[Config]().FieldByName(field)
-	if !ok {
-		return ""
-	}
-	key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-	return key
-}
-
-// validate checks ranges and choices; a bad value is named and reset to its default.
-func (c *Config) validate(getenv func(string) string) []string {
-	var bad []string
-	check := func(ok bool, key string, reset func()) {
-		if !ok {
-			bad = append(bad, setName(getenv, key))
-			reset()
-		}
-	}
-	check(c.Port > 0 && c.Port < 65536, "PORT", func() { c.Port = 7860 })
-	check(slices.Contains([]string{"", "exec", "simple"}, strings.ToLower(c.DatabaseQueryMode)), "DATABASE_QUERY_MODE", func() { c.DatabaseQueryMode = "" })
-	check(slices.Contains([]string{"", "tcp", "websocket"}, strings.ToLower(c.DatabaseTransport)), "DATABASE_TRANSPORT", func() { c.DatabaseTransport = "" })
-	check(c.DatabaseURL == "" || validDatabaseURL(c.DatabaseURL), "DATABASE_URL", func() {})
-	check(c.DatabaseWSProxy == "" || validURL(c.DatabaseWSProxy, "ws", "wss"), "DATABASE_WS_PROXY", func() { c.DatabaseWSProxy = "" })
-	check(slices.Contains([]string{"", "openai", "huggingface", "gemini", "groq", "openrouter", "ollama"}, strings.ToLower(c.LLMProvider)), "LLM_PROVIDER", func() { c.LLMProvider = "" })
-	check(c.LLMBaseURL == "" || validURL(c.LLMBaseURL, "http", "https"), "LLM_BASE_URL", func() { c.LLMBaseURL = "" })
-	check(c.LLMTimeout > 0 && c.LLMTimeout <= 10*time.Minute, "LLM_TIMEOUT", func() { c.LLMTimeout = 30 * time.Second })
-	check(c.AuthJWKSURL == "" || validURL(c.AuthJWKSURL, "http", "https"), "AUTH_JWKS_URL", func() { c.AuthJWKSURL = "" })
-	check(c.BetterAuthURL == "" || validURL(c.BetterAuthURL, "http", "https"), "BETTER_AUTH_URL", func() { c.BetterAuthURL = "" })
-	check(c.MaxMessageChars >= 1 && c.MaxMessageChars <= 100_000, "MAX_MESSAGE_CHARS", func() { c.MaxMessageChars = 4000 })
-	check(c.HistoryWindow >= 1 && c.HistoryWindow <= 200, "HISTORY_WINDOW", func() { c.HistoryWindow = 20 })
-	check(c.ChatRateLimit >= 0, "CHAT_RATE_LIMIT", func() { c.ChatRateLimit = 30 })
-	check(c.ShutdownTimeout > 0 && c.ShutdownTimeout <= 10*time.Minute, "SHUTDOWN_TIMEOUT", func() { c.ShutdownTimeout = 10 * time.Second })
-	check(c.LogFormat == "json" || c.LogFormat == "console", "LOG_FORMAT", func() { c.LogFormat = "json" })
-	check(c.AuthSecret == "" || len(c.AuthSecret) >= 32, "AUTH_SECRET", func() {})
-	return bad
-}
+func oneOf(v string, choices ...string) bool { return slices.Contains(choices, strings.ToLower(v)) }
 
 func validURL(s string, schemes ...string) bool {
 	u, err := url.Parse(s)
@@ -165,59 +107,92 @@ func validDatabaseURL(s string) bool {
 	return strings.Contains(s, "=") && !strings.Contains(s, "://")
 }
 
-// origins is the CORS allow-list: exact origins, subdomain wildcards such as
-// "https://*.vercel.app", or "*" for any origin without credentials. It
-// accepts a comma-separated list or a JSON array.
-type origins []string
-
-// EnvDecode implements envconfig.Decoder.
-func (o *origins) EnvDecode(v string) error {
-	var list []string
-	if strings.HasPrefix(strings.TrimSpace(v), "[") {
-		if err := json.Unmarshal([]byte(v), &list); err != nil {
-			return fmt.Errorf("not a JSON array of strings: %w", err)
-		}
-	} else {
-		list = strings.Split(v, ",")
-	}
-	*o = nil
-	for _, s := range list {
-		s = strings.TrimRight(strings.TrimSpace(s), "/")
-		if s == "" {
-			continue
-		}
-		if s != "*" {
-			u, err := url.Parse(strings.Replace(s, "*.", "wildcard.", 1))
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" || u.RawQuery != "") {
-				return errors.New("each origin must look like https://app.example.com or https://*.example.com")
-			}
-		}
-		*o = append(*o, s)
-	}
-	return nil
+// env reads variables for one loadConfig: a variable or its first set alias,
+// with blank values counting as unset so that an empty Space variable means
+// "use the default". It remembers which name each was set under and the last
+// variable go-envconfig asked for, which is the one a decoding error is about.
+type env struct {
+	getenv func(string) string
+	skip   map[string]bool // set but unparseable: treated as unset
+	setAs  map[string]string
+	last   string
 }
 
-// allows reports whether a browser origin may call the API.
-func (o origins) allows(origin string) bool {
-	for _, pat := range o {
-		if pat == "*" || strings.EqualFold(pat, origin) {
-			return true
-		}
-		scheme, host, ok := strings.Cut(pat, "://*.")
-		if !ok {
+func (e *env) Lookup(key string) (string, bool) {
+	e.last = key
+	for _, k := range append([]string{key}, aliases[key]...) {
+		if e.skip[k] {
 			continue
 		}
-		prefix := scheme + "://"
-		rest, ok := strings.CutPrefix(strings.ToLower(origin), strings.ToLower(prefix))
-		if ok && strings.HasSuffix(rest, "."+strings.ToLower(host)) && len(rest) > len(host)+1 && !strings.ContainsAny(rest, "/?#@") {
-			return true
+		if v := strings.TrimSpace(e.getenv(k)); v != "" {
+			e.setAs[key] = k
+			return v, true
 		}
 	}
-	return false
+	return "", false
 }
 
-// anyOrigin reports whether the list is the "*" wildcard.
-func (o origins) anyOrigin() bool { return slices.Contains(o, "*") }
+// name is the name key was set under: itself or an alias.
+func (e *env) name(key string) string {
+	if n, ok := e.setAs[key]; ok {
+		return n
+	}
+	return key
+}
+
+// loadConfig parses the environment. It never fails: a variable that cannot
+// be parsed or fails its check falls back to its default and is named in
+// invalid, so the service can stay up and report itself misconfigured.
+func loadConfig(ctx context.Context, getenv func(string) string) (cfg Config, invalid []string) {
+	e := &env{getenv: getenv, skip: map[string]bool{}}
+	for range reflect.TypeFor[Config]().NumField() + 1 {
+		cfg, e.setAs, e.last = Config{}, map[string]string{}, ""
+		err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: e})
+		if err == nil {
+			break
+		}
+		name := e.name(e.last)
+		if e.last == "" || e.skip[name] || strings.TrimSpace(getenv(name)) == "" {
+			// Not a value problem: a bug in the struct tags. Report it
+			// rather than crash.
+			invalid = append(invalid, "configuration: "+err.Error())
+			break
+		}
+		invalid = append(invalid, name)
+		e.skip[name] = true
+	}
+	defaults := defaultConfig(ctx)
+	for _, c := range checks {
+		if c.ok(&cfg) {
+			continue
+		}
+		invalid = append(invalid, e.name(c.name))
+		if !slices.Contains(keepInvalid, c.name) {
+			field(&cfg, c.name).Set(field(&defaults, c.name))
+		}
+	}
+	cfg.llm = resolveLLM(cfg, e)
+	return cfg, invalid
+}
+
+// defaultConfig is the configuration of an empty environment.
+func defaultConfig(ctx context.Context) Config {
+	var c Config
+	_ = envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: envconfig.MapLookuper(nil)})
+	return c
+}
+
+// field is the Config field whose env tag names variable.
+func field(c *Config, variable string) reflect.Value {
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("env"), ",")
+		if name == variable {
+			return v.Field(i)
+		}
+	}
+	panic("no Config field for " + variable)
+}
 
 // jwksURL is AUTH_JWKS_URL, or Better Auth's endpoint under BETTER_AUTH_URL.
 func (c Config) jwksURL() string {
@@ -230,48 +205,88 @@ func (c Config) jwksURL() string {
 	return ""
 }
 
+// maxBodyBytes is the request body limit: 64 KiB, or more when
+// MAX_MESSAGE_CHARS is raised so far that a message could not fit.
+func (c Config) maxBodyBytes() int64 {
+	return max(64<<10, int64(c.MaxMessageChars)*12+1024)
+}
+
 // provider is an LLM_PROVIDER preset.
 type provider struct {
-	baseURL, model, keyVar string
+	name, baseURL, model, keyVar string
 }
 
-var providers = map[string]provider{
-	"openai":      {"https://api.openai.com/v1", "gpt-4o-mini", "OPENAI_API_KEY"},
-	"huggingface": {"https://router.huggingface.co/v1", "openai/gpt-oss-120b", "HF_TOKEN"},
-	"gemini":      {"https://generativelanguage.googleapis.com/v1beta/openai/", "gemini-2.5-flash", "GEMINI_API_KEY"},
-	"groq":        {"https://api.groq.com/openai/v1", "llama-3.3-70b-versatile", "GROQ_API_KEY"},
-	"openrouter":  {"https://openrouter.ai/api/v1", "openai/gpt-4o-mini", "OPENROUTER_API_KEY"},
-	"ollama":      {"http://localhost:11434/v1", "llama3.2", ""},
+// providers is the one table of LLM presets; the first is the default.
+var providers = []provider{
+	{"openai", "https://api.openai.com/v1", "gpt-4o-mini", "OPENAI_API_KEY"},
+	{"huggingface", "https://router.huggingface.co/v1", "openai/gpt-oss-120b", "HF_TOKEN"},
+	{"gemini", "https://generativelanguage.googleapis.com/v1beta/openai/", "gemini-2.5-flash", "GEMINI_API_KEY"},
+	{"groq", "https://api.groq.com/openai/v1", "llama-3.3-70b-versatile", "GROQ_API_KEY"},
+	{"openrouter", "https://openrouter.ai/api/v1", "openai/gpt-4o-mini", "OPENROUTER_API_KEY"},
+	{"ollama", "http://localhost:11434/v1", "llama3.2", ""},
 }
 
-// llmSettings resolves which model to use, if any. The provider is
-// LLM_PROVIDER, or else the one whose key variable is set (GROQ_API_KEY alone
-// means Groq); the key is LLM_API_KEY or the provider's own variable.
-// The LLM agent is on when a key is found, for Ollama (which needs none), and
-// when LLM_BASE_URL points at some other OpenAI-compatible server.
-func (c Config) llmSettings(getenv func(string) string) (base, model, key, name string, ok bool) {
-	name = strings.ToLower(c.LLMProvider)
-	key = c.LLMAPIKey
-	if name == "" {
-		name = "openai"
-		for n, p := range providers {
-			if p.keyVar != "" && p.keyVar == setName(getenv, "LLM_API_KEY") {
-				name = n
-			}
+func providerNamed(name string) (provider, bool) {
+	for _, p := range providers {
+		if strings.EqualFold(p.name, name) {
+			return p, true
 		}
-	} else if v := strings.TrimSpace(getenv("LLM_API_KEY")); v != "" {
-		key = v
-	} else if v := providers[name].keyVar; v != "" {
-		key = strings.TrimSpace(getenv(v))
 	}
-	p := providers[name]
-	base, model = p.baseURL, p.model
+	return provider{}, false
+}
+
+func providerKeyVars() []string {
+	var vars []string
+	for _, p := range providers {
+		if p.keyVar != "" {
+			vars = append(vars, p.keyVar)
+		}
+	}
+	return vars
+}
+
+// LLMSettings is the model the LLM agent talks to.
+type LLMSettings struct {
+	On                               bool
+	Provider, BaseURL, Model, APIKey string
+	Timeout                          time.Duration
+}
+
+// resolveLLM picks the model, if any. The provider is LLM_PROVIDER, or else
+// the one whose key variable is set (GROQ_API_KEY alone means Groq); the key
+// is LLM_API_KEY or the provider's own variable. The LLM agent is on when a
+// key is found, for Ollama (which needs none), and when LLM_BASE_URL points
+// at some other OpenAI-compatible server.
+func resolveLLM(c Config, e *env) LLMSettings {
+	s := LLMSettings{APIKey: c.LLMAPIKey, Timeout: c.LLMTimeout}
+	p, explicit := providerNamed(c.LLMProvider)
+	if !explicit {
+		p = providers[0]
+		if k, ok := providerNamed(providerOfKey(e.name("LLM_API_KEY"))); ok {
+			p = k
+		}
+	} else if strings.TrimSpace(e.getenv("LLM_API_KEY")) == "" && p.keyVar != "" {
+		// With the provider named, its own variable is its key even when
+		// another provider's is set too.
+		s.APIKey = strings.TrimSpace(e.getenv(p.keyVar))
+	}
+	s.Provider, s.BaseURL, s.Model = p.name, p.baseURL, p.model
 	if c.LLMBaseURL != "" {
-		base = c.LLMBaseURL
+		s.BaseURL = c.LLMBaseURL
 	}
 	if c.LLMModel != "" {
-		model = c.LLMModel
+		s.Model = c.LLMModel
 	}
-	ok = key != "" || name == "ollama" || c.LLMBaseURL != ""
-	return base, model, key, name, ok
+	s.On = s.APIKey != "" || p.name == "ollama" || c.LLMBaseURL != ""
+	return s
+}
+
+// providerOfKey names the provider whose key variable is keyVar, or "".
+func providerOfKey(keyVar string) string {
+	for _, p := range providers {
+		if p.keyVar != "" && p.keyVar == keyVar {
+			return p.name
+		}
+	}
+	return ""
 }

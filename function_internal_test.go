@@ -13,7 +13,7 @@ func TestPanicRecovery(t *testing.T) {
 	var logs bytes.Buffer
 	a := New(func(string) string { return "" }, &logs)
 	t.Cleanup(a.Close)
-	h := a.withRequestLog(a.withRecover(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := withRequestLog(a.log, withRecover(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("kaboom")
 	})))
 

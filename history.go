@@ -1,7 +1,6 @@
 package taskchat
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -47,14 +46,6 @@ func conversationID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// notFoundAs maps the store's ErrNotFound to the route's own 404.
-func notFoundAs(err error, nf *apiError) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return nf
-	}
-	return err
-}
-
 // nextBefore trims a page fetched with one extra row and returns the cursor
 // for the next page, or nil at the end.
 func nextBefore[T any](rows []T, limit int, id func(T) int64) ([]T, *int64) {
@@ -71,40 +62,38 @@ type conversationsResponse struct {
 	NextBefore    *int64               `json:"next_before"`
 }
 
-func (a *App) handleListConversations(w http.ResponseWriter, r *http.Request) {
-	p, err := pageParams(r, defaultConversationLimit)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	limit := p.Limit
-	p.Limit++
-	convs, err := a.store.ListConversations(r.Context(), r.PathValue("user_id"), p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	convs, next := nextBefore(convs, limit, func(c store.Conversation) int64 { return c.ID })
-	encode(w, http.StatusOK, conversationsResponse{Conversations: convs, NextBefore: next})
+// handleListConversations answers a page of the user's conversations, most
+// recently active first.
+func handleListConversations(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := pageParams(r, defaultConversationLimit)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		limit := p.Limit
+		p.Limit++
+		convs, err := st.ListConversations(r.Context(), userOf(r), p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		convs, next := nextBefore(convs, limit, func(c store.Conversation) int64 { return c.ID })
+		encode(w, http.StatusOK, conversationsResponse{Conversations: convs, NextBefore: next})
+	})
 }
 
 // messagesPage loads a page of messages, oldest first, and its cursor.
-func (a *App) messagesPage(r *http.Request, convID int64, p store.Page) ([]store.Message, *int64, error) {
+func messagesPage(r *http.Request, st store.Store, convID int64, p store.Page) ([]store.Message, *int64, error) {
 	limit := p.Limit
 	p.Limit++
-	msgs, err := a.store.ListMessages(r.Context(), r.PathValue("user_id"), convID, p)
+	msgs, err := st.ListMessages(r.Context(), userOf(r), convID, p)
 	if err != nil {
-		return nil, nil, notFoundAs(err, errConversationNotFound)
+		return nil, nil, err
 	}
 	msgs, next := nextBefore(msgs, limit, func(m store.Message) int64 { return m.ID })
 	slices.Reverse(msgs)
 	return msgs, next, nil
-}
-
-type conversationResponse struct {
-	Conversation store.Conversation `json:"conversation"`
-	Messages     []store.Message    `json:"messages"`
-	NextBefore   *int64             `json:"next_before"`
 }
 
 // messagesParams reads the conversation id and the page of messages asked for.
@@ -117,23 +106,32 @@ func messagesParams(r *http.Request) (int64, store.Page, error) {
 	return id, p, err
 }
 
-func (a *App) handleGetConversation(w http.ResponseWriter, r *http.Request) {
-	id, p, err := messagesParams(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	conv, err := a.store.GetConversation(r.Context(), r.PathValue("user_id"), id)
-	if err != nil {
-		writeError(w, r, notFoundAs(err, errConversationNotFound))
-		return
-	}
-	msgs, next, err := a.messagesPage(r, id, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	encode(w, http.StatusOK, conversationResponse{Conversation: conv, Messages: msgs, NextBefore: next})
+type conversationResponse struct {
+	Conversation store.Conversation `json:"conversation"`
+	Messages     []store.Message    `json:"messages"`
+	NextBefore   *int64             `json:"next_before"`
+}
+
+// handleGetConversation answers a conversation with its latest page of messages.
+func handleGetConversation(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, p, err := messagesParams(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		conv, err := st.GetConversation(r.Context(), userOf(r), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		msgs, next, err := messagesPage(r, st, id, p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, conversationResponse{Conversation: conv, Messages: msgs, NextBefore: next})
+	})
 }
 
 type messagesResponse struct {
@@ -142,47 +140,35 @@ type messagesResponse struct {
 	NextBefore     *int64          `json:"next_before"`
 }
 
-func (a *App) handleListMessages(w http.ResponseWriter, r *http.Request) {
-	id, p, err := messagesParams(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	msgs, next, err := a.messagesPage(r, id, p)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	encode(w, http.StatusOK, messagesResponse{ConversationID: id, Messages: msgs, NextBefore: next})
+// handleListMessages answers a page of a conversation's messages.
+func handleListMessages(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, p, err := messagesParams(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		msgs, next, err := messagesPage(r, st, id, p)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, messagesResponse{ConversationID: id, Messages: msgs, NextBefore: next})
+	})
 }
 
-func (a *App) handleDeleteConversation(w http.ResponseWriter, r *http.Request) {
-	id, err := conversationID(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if err := a.store.DeleteConversation(r.Context(), r.PathValue("user_id"), id); err != nil {
-		writeError(w, r, notFoundAs(err, errConversationNotFound))
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-type tasksResponse struct {
-	Tasks []store.Task `json:"tasks"`
-}
-
-func (a *App) handleListTasks(w http.ResponseWriter, r *http.Request) {
-	f, ok := store.ParseTaskFilter(r.URL.Query().Get("status"))
-	if !ok {
-		writeError(w, r, errorf(http.StatusBadRequest, "invalid_status", "status must be all, pending or completed."))
-		return
-	}
-	tasks, err := a.store.ListTasks(r.Context(), r.PathValue("user_id"), f)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	encode(w, http.StatusOK, tasksResponse{Tasks: tasks})
+// handleDeleteConversation deletes a conversation and its messages.
+func handleDeleteConversation(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := conversationID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if err := st.DeleteConversation(r.Context(), userOf(r), id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

@@ -342,6 +342,26 @@ func TestLLMProviderSettings(t *testing.T) {
 			t.Errorf("sent auth %q model %v", got.auth, got.body["model"])
 		}
 	})
+	// Each provider's key variable alone is enough, as the README says; the
+	// key goes to that provider with its default model.
+	for keyVar, model := range map[string]string{
+		"OPENAI_API_KEY": "gpt-4o-mini", "HF_TOKEN": "openai/gpt-oss-120b", "GEMINI_API_KEY": "gemini-2.5-flash",
+		"GROQ_API_KEY": "llama-3.3-70b-versatile", "OPENROUTER_API_KEY": "openai/gpt-4o-mini",
+	} {
+		t.Run(keyVar+" alone", func(t *testing.T) {
+			f := newFakeModel(t, text("hi"))
+			h := newApp(t, map[string]string{keyVar: "key-" + keyVar, "LLM_BASE_URL": f.srv.URL})
+			if hl := healthOf(t, h); hl.Agent != "llm" {
+				t.Fatalf("health = %+v", hl)
+			}
+			if r := chat(t, h, "p", "hello", nil); r.Agent != "llm" {
+				t.Errorf("reply = %+v", r)
+			}
+			if got := f.requests()[0]; got.auth != "Bearer key-"+keyVar || got.body["model"] != model {
+				t.Errorf("sent auth %q model %v, want key-%s and %s", got.auth, got.body["model"], keyVar, model)
+			}
+		})
+	}
 	t.Run("no key, no LLM", func(t *testing.T) {
 		if hl := healthOf(t, newApp(t, map[string]string{"LLM_MODEL": "x"})); hl.Agent != "offline" {
 			t.Errorf("health = %+v", hl)

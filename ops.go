@@ -4,7 +4,34 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/taskchat/taskchat/internal/store"
 )
+
+// standing is what the app knows about itself once built: what /health
+// reports and the start-up log line says.
+type standing struct {
+	misconfigured []string // why the API is refused; empty when it is not
+	store         string   // "memory" or "postgres"
+	agent         string   // "offline" or "llm"
+	auth          bool
+	version       string
+}
+
+// problems lists what keeps the service from being fully healthy.
+func (s standing) problems() []string {
+	p := append([]string{}, s.misconfigured...)
+	if s.store == "memory" {
+		p = append(p, "DATABASE_URL is not set: tasks and conversations are kept in memory and lost on restart")
+	}
+	if s.agent == "offline" {
+		p = append(p, "no LLM API key is set: the offline agent answers")
+	}
+	if !s.auth {
+		p = append(p, "auth is off: no AUTH_SECRET or AUTH_JWKS_URL is set, so any caller can act as any user id")
+	}
+	return p
+}
 
 // healthResponse is what /health reports. It never shows a value of a
 // variable, only names.
@@ -18,67 +45,54 @@ type healthResponse struct {
 	Problems []string `json:"problems"`
 }
 
-// problems lists what keeps the service from being fully healthy.
-func (a *App) problems() []string {
-	p := append([]string{}, a.misconf...)
-	if a.storeOf == "memory" {
-		p = append(p, "DATABASE_URL is not set: tasks and conversations are kept in memory and lost on restart")
-	}
-	if a.agent.Name() == "offline" {
-		p = append(p, "no LLM API key is set: the offline agent answers")
-	}
-	if a.auth == nil {
-		p = append(p, "auth is off: no AUTH_SECRET or AUTH_JWKS_URL is set, so any caller can act as any user id")
-	}
-	return p
-}
-
 // healthTimeout bounds the database check of /health and /ready.
 const healthTimeout = time.Second
 
-func (a *App) handleHealth(w http.ResponseWriter, r *http.Request) {
-	h := healthResponse{
-		Status: "healthy", Store: a.storeOf, Database: "none", Agent: a.agent.Name(),
-		Auth: "off", Version: a.version, Problems: a.problems(),
-	}
-	if a.auth != nil {
-		h.Auth = "jwt"
-	}
-	if a.storeOf == "postgres" {
-		h.Database = "up"
-		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
-		defer cancel()
-		if err := a.store.Ping(ctx); err != nil {
-			h.Database = "down"
-			h.Problems = append(h.Problems, "the database is unreachable; data routes answer 503 until it is back")
+// handleHealth answers 200 while the process serves, saying how healthy it is.
+func handleHealth(s standing, st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := healthResponse{
+			Status: "healthy", Store: s.store, Database: "none", Agent: s.agent,
+			Auth: "off", Version: s.version, Problems: s.problems(),
 		}
-	}
-	switch {
-	case len(a.misconf) > 0:
-		h.Status = "misconfigured"
-	case len(h.Problems) > 0:
-		h.Status = "degraded"
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	encode(w, http.StatusOK, h)
+		if s.auth {
+			h.Auth = "jwt"
+		}
+		if s.store == "postgres" {
+			h.Database = "up"
+			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+			defer cancel()
+			if err := st.Ping(ctx); err != nil {
+				h.Database = "down"
+				h.Problems = append(h.Problems, "the database is unreachable; data routes answer 503 until it is back")
+			}
+		}
+		switch {
+		case len(s.misconfigured) > 0:
+			h.Status = "misconfigured"
+		case len(h.Problems) > 0:
+			h.Status = "degraded"
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		encode(w, http.StatusOK, h)
+	})
 }
 
-func (a *App) handleReady(w http.ResponseWriter, r *http.Request) {
-	if len(a.misconf) > 0 {
-		writeError(w, r, errMisconfigured)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
-	defer cancel()
-	err := a.store.Ping(ctx)
-	if err == nil && a.pg != nil {
-		// Ready means the schema is current too.
-		err = a.pg.Migrate(ctx)
-	}
-	if err != nil {
-		writeError(w, r, errDatabaseUnavailable)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	encode(w, http.StatusOK, map[string]string{"status": "ready", "store": a.storeOf})
+// handleReady answers 200 when requests can be served with the configured
+// storage (its schema current), 503 otherwise.
+func handleReady(s standing, st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.misconfigured) > 0 {
+			writeError(w, r, errMisconfigured)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		if err := st.Ready(ctx); err != nil {
+			writeError(w, r, errDatabaseUnavailable)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		encode(w, http.StatusOK, map[string]string{"status": "ready", "store": s.store})
+	})
 }

@@ -33,18 +33,25 @@ func pageCSP(page []byte) string {
 		hash("<script>", "</script>"), hash("<style>", "</style>"))
 }
 
-func (a *App) handleRoot(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(indexHTML)))
-	h.Set("Content-Security-Policy", a.pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(indexHTML)
+// handlePage serves the chat page.
+func handlePage() http.Handler {
+	csp := pageCSP(indexHTML)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Length", strconv.Itoa(len(indexHTML)))
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-cache")
+		_, _ = w.Write(indexHTML)
+	})
 }
 
-func (a *App) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, openAPIJSON)
+// handleOpenAPI serves the OpenAPI document.
+func handleOpenAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		writeJSON(w, http.StatusOK, openAPIJSON)
+	})
 }

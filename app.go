@@ -1,0 +1,168 @@
+package taskchat
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"github.com/taskchat/taskchat/internal/agent"
+	"github.com/taskchat/taskchat/internal/auth"
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// App is a built taskchat: configuration, logger, store, agent and routes.
+type App struct {
+	cfg      Config
+	log      zerolog.Logger
+	store    store.Store
+	agent    agent.Agent
+	auth     *auth.Verifier // nil: auth off
+	standing standing
+	handler  http.Handler
+
+	background sync.WaitGroup // work Close waits for
+	stop       context.CancelFunc
+}
+
+// options are test hooks that the public constructor does not offer.
+type options struct {
+	dbTracer pgx.QueryTracer
+}
+
+// newApp builds the app: configuration, logger, auth, store, agent, routes
+// and middleware. It does no network I/O; migrations start in the
+// background.
+func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
+	ctx := context.Background()
+	cfg, invalid := loadConfig(ctx, getenv)
+	a := &App{cfg: cfg, agent: agent.Offline{}}
+	a.standing.version = version()
+	for _, name := range invalid {
+		a.standing.misconfigured = append(a.standing.misconfigured, name+" has an invalid value")
+	}
+	a.log = newLogger(cfg, logOut).With().Str("version", a.standing.version).Logger()
+	a.auth = auth.New(auth.Config{
+		Secret: cfg.AuthSecret, JWKSURL: cfg.jwksURL(),
+		Logger: a.log.With().Str("component", "auth").Logger(),
+	})
+	a.standing.auth = a.auth != nil
+	if a.auth == nil {
+		a.log.Warn().Msg("auth is off: no AUTH_SECRET or AUTH_JWKS_URL; any caller can act as any user id")
+	}
+
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.openStore(bg, opts)
+	a.background.Go(func() { a.sweep(bg) })
+	if llm := cfg.llm; llm.On {
+		a.agent = agent.NewLLM(agent.LLMConfig{BaseURL: llm.BaseURL, APIKey: llm.APIKey, Model: llm.Model, Timeout: llm.Timeout})
+		a.log.Info().Str("provider", llm.Provider).Str("model", llm.Model).Msg("LLM agent on; the offline agent answers when it fails")
+	}
+	a.standing.agent = a.agent.Name()
+
+	a.handler = withRequestLog(a.log, withRecover(withCORS(cfg.CORSOrigins, dispatch(newMux(a.routeTable())))))
+
+	ev := a.log.Info()
+	if len(a.standing.misconfigured) > 0 {
+		ev = a.log.Error().Strs("misconfigured", a.standing.misconfigured)
+	}
+	ev.Str("store", a.standing.store).Str("agent", a.standing.agent).Strs("problems", a.standing.problems()).Msg("taskchat ready")
+	return a
+}
+
+// openStore picks PostgreSQL when DATABASE_URL is set, else memory. A set
+// but unusable URL never falls back to memory: that would lose data.
+func (a *App) openStore(bg context.Context, opts options) {
+	cfg := a.cfg
+	if cfg.DatabaseURL == "" {
+		a.store, a.standing.store = store.NewMemory(), "memory"
+		a.log.Warn().Msg("DATABASE_URL is not set: using the in-memory store; data is lost on restart")
+		return
+	}
+	a.standing.store = "postgres"
+	pg, err := store.OpenPostgres(store.PostgresOptions{
+		URL: cfg.DatabaseURL, QueryMode: cfg.DatabaseQueryMode, Transport: cfg.DatabaseTransport,
+		WSProxy: cfg.DatabaseWSProxy, OnSpace: cfg.SpaceID != "", Tracer: opts.dbTracer,
+		Logger: a.log.With().Str("component", "store").Logger(),
+	})
+	if err != nil {
+		a.standing.misconfigured = append(a.standing.misconfigured, err.Error())
+		// A closed store answers everything with ErrUnavailable; the API
+		// is refused while misconfigured anyway, and /health reports "down".
+		closed := store.NewMemory()
+		closed.Close()
+		a.store = closed
+		return
+	}
+	a.store = pg
+	a.background.Go(func() {
+		// Migrate now so the first request does not wait for it; if the
+		// database is away, the first request that reaches it migrates.
+		if err := pg.Migrate(bg); err != nil && bg.Err() == nil {
+			a.log.Warn().Err(err).Msg("database not ready at start; will retry on demand")
+		}
+	})
+}
+
+// sweep deletes expired idempotency keys and past rate-limit windows hourly.
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn().Err(err).Msg("sweep failed")
+			}
+		}
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+
+// Config returns the configuration the app was built with.
+func (a *App) Config() Config { return a.cfg }
+
+// Logger returns the app's logger.
+func (a *App) Logger() zerolog.Logger { return a.log }
+
+// Close stops background work and releases the store.
+func (a *App) Close() {
+	a.auth.Close()
+	a.stop()
+	a.background.Wait()
+	a.store.Close()
+}
+
+func newLogger(cfg Config, out io.Writer) zerolog.Logger {
+	if cfg.LogFormat == "console" {
+		out = zerolog.ConsoleWriter{Out: out, NoColor: true, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(out).Level(cfg.LogLevel).With().Timestamp().Logger()
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return s.Value[:12]
+			}
+		}
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+	}
+	return "dev"
+}
