@@ -11,17 +11,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The conversation and message queries. Every one filters by user_id;
-// messages are reached through their conversation.
-
-const (
-	convColumns  = `id, title, message_count, created_at, updated_at`
-	convColumnsC = `c.id, c.title, c.message_count, c.created_at, c.updated_at`
-)
+// The conversation and message queries, with the statements of the schema
+// in use. Every one filters by user_id; messages are reached through their
+// conversation.
 
 func scanConv(row pgx.Row) (Conversation, error) {
 	var c Conversation
-	err := row.Scan(&c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(&c.ID, &c.UserID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+	c.Title = Title(c.Title)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, err
 }
@@ -34,20 +31,7 @@ func convNotFound(id int64, err error) error {
 	return err
 }
 
-// appendSQL stores a message at the end of a conversation and marks the
-// conversation active, in one statement; no row means no such conversation.
-const appendSQL = `with c as (
-	update conversations set message_count = message_count + 1, updated_at = clock_timestamp(),
-		activity = nextval('conversation_activity_seq')
-	where id = $2 and user_id = $1
-	returning ` + convColumns + `
-), m as (
-	insert into messages (conversation_id, role, content, tool_calls, created_at)
-	select id, $3, $4, $5, updated_at from c returning id, created_at
-)
-select m.id, m.created_at, ` + convColumnsC + ` from c, m`
-
-// appendArgs gives appendSQL's arguments for m.
+// appendArgs gives the append statement's arguments for m.
 func appendArgs(userID string, m Message) ([]any, error) {
 	calls, err := json.Marshal(cloneCalls(m.ToolCalls))
 	if err != nil {
@@ -56,12 +40,17 @@ func appendArgs(userID string, m Message) ([]any, error) {
 	return []any{userID, m.ConversationID, m.Role, m.Content, string(calls)}, nil
 }
 
-// scanAppended reads appendSQL's row: the new message's id and time, and
-// its conversation as it is afterwards.
+// scanAppended reads the append statement's row: the new message's id and
+// time, and its conversation as it is afterwards.
 func scanAppended(row pgx.Row) (id int64, at time.Time, c Conversation, err error) {
-	err = row.Scan(&id, &at, &c.ID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
+	err = row.Scan(&id, &at, &c.ID, &c.UserID, &c.Title, &c.MessageCount, &c.CreatedAt, &c.UpdatedAt)
 	at, c.CreatedAt, c.UpdatedAt = at.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return id, at, c, err
+}
+
+// convUserOK reports whether the conversations table can hold userID.
+func convUserOK(s *schema, userID string) bool {
+	return acceptsUser(s.convs.convUserCast, userID) && acceptsUser(s.convs.msgUserCast, userID)
 }
 
 // AppendMessage implements Store.
@@ -70,72 +59,81 @@ func (p *Postgres) AppendMessage(ctx context.Context, userID string, m Message) 
 	if err != nil {
 		return Message{}, err
 	}
-	err = p.write(ctx, func(ctx context.Context, q db) error {
+	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		if !convUserOK(s, userID) {
+			return pgx.ErrNoRows
+		}
 		var err error
-		m.ID, m.CreatedAt, _, err = scanAppended(q.QueryRow(ctx, appendSQL, args...))
+		m.ID, m.CreatedAt, _, err = scanAppended(q.QueryRow(ctx, s.sql.appendMessage, args...))
 		return err
 	})
 	m.ToolCalls = cloneCalls(m.ToolCalls)
 	return m, convNotFound(m.ConversationID, err)
 }
 
-const getConvSQL = `select ` + convColumns + ` from conversations where id = $2 and user_id = $1`
-
 // GetConversation implements Store.
 func (p *Postgres) GetConversation(ctx context.Context, userID string, id int64) (c Conversation, err error) {
-	err = p.read(ctx, func(ctx context.Context, q db) error {
-		c, err = scanConv(q.QueryRow(ctx, getConvSQL, userID, id))
+	err = p.read(ctx, func(ctx context.Context, q db, s *schema) error {
+		if !convUserOK(s, userID) {
+			return pgx.ErrNoRows
+		}
+		c, err = scanConv(q.QueryRow(ctx, s.sql.getConv, userID, id))
 		return err
 	})
 	return c, convNotFound(id, err)
 }
 
-// The cursor's activity is looked up once (an InitPlan), so the page is a
-// range scan of conversations_user_activity_idx whatever the history's size.
-const listConvSQL = `select ` + convColumns + ` from conversations
-where user_id = $1 and activity < case when $2::bigint = 0 then 9223372036854775807
-	else coalesce((select activity from conversations where id = $2 and user_id = $1), -1) end
-order by activity desc limit $3`
-
 // ListConversations implements Store.
 func (p *Postgres) ListConversations(ctx context.Context, userID string, pg Page) (cs []Conversation, err error) {
-	err = p.read(ctx, func(ctx context.Context, q db) error {
-		cs, err = list(ctx, q, scanConv, listConvSQL, userID, pg.Before, pg.Limit)
+	err = p.read(ctx, func(ctx context.Context, q db, s *schema) error {
+		if !convUserOK(s, userID) {
+			cs = []Conversation{}
+			return nil
+		}
+		cs, err = list(ctx, q, scanConv, s.sql.listConvs, userID, pg.Before, pg.Limit)
 		return err
 	})
 	return cs, err
 }
 
-const deleteConvSQL = `delete from conversations where id = $2 and user_id = $1`
-
 // DeleteConversation implements Store.
 func (p *Postgres) DeleteConversation(ctx context.Context, userID string, id int64) error {
-	err := p.write(ctx, func(ctx context.Context, q db) error {
-		tag, err := q.Exec(ctx, deleteConvSQL, userID, id)
-		if err == nil && tag.RowsAffected() == 0 {
-			err = pgx.ErrNoRows
+	err := p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		if !convUserOK(s, userID) {
+			return pgx.ErrNoRows
 		}
-		return err
+		var n int
+		if err := q.QueryRow(ctx, s.sql.deleteConv, userID, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return pgx.ErrNoRows
+		}
+		return nil
 	})
 	return convNotFound(id, err)
 }
 
-// A page of messages, and whether the conversation is the user's, in one
-// query: no row means no such conversation, one row of nulls an empty page.
-const listMessagesSQL = `select m.id, m.role, m.content, m.tool_calls, m.created_at
-from conversations c
-left join lateral (
-	select id, role, content, tool_calls, created_at from messages
-	where conversation_id = c.id and id < $3 order by id desc limit $4
-) m on true
-where c.id = $2 and c.user_id = $1`
+// DeleteConversations implements Store.
+func (p *Postgres) DeleteConversations(ctx context.Context, userID string) (n int, err error) {
+	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		if !convUserOK(s, userID) {
+			return nil
+		}
+		return q.QueryRow(ctx, s.sql.deleteConvs, userID).Scan(&n)
+	})
+	return n, err
+}
 
-func listMessages(ctx context.Context, q db, userID string, convID int64, p Page) ([]Message, error) {
+func listMessages(ctx context.Context, q db, s *schema, userID string, convID int64, p Page) ([]Message, error) {
+	if !convUserOK(s, userID) {
+		return []Message{}, convNotFound(convID, pgx.ErrNoRows)
+	}
 	before := p.Before
 	if before == 0 {
 		before = math.MaxInt64
 	}
-	rows, err := q.Query(ctx, listMessagesSQL, userID, convID, before, p.Limit)
+	rows, err := q.Query(ctx, s.sql.listMessages, userID, convID, before, p.Limit)
 	if err != nil {
 		return []Message{}, err
 	}
@@ -168,8 +166,8 @@ func listMessages(ctx context.Context, q db, userID string, convID int64, p Page
 
 // ListMessages implements Store.
 func (p *Postgres) ListMessages(ctx context.Context, userID string, convID int64, pg Page) (ms []Message, err error) {
-	err = p.read(ctx, func(ctx context.Context, q db) error {
-		ms, err = listMessages(ctx, q, userID, convID, pg)
+	err = p.read(ctx, func(ctx context.Context, q db, s *schema) error {
+		ms, err = listMessages(ctx, q, s, userID, convID, pg)
 		return err
 	})
 	return ms, err

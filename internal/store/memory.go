@@ -24,7 +24,7 @@ type Memory struct {
 type memData struct {
 	nextTask, nextConv, nextMsg int64
 	activity                    int64 // orders conversations by last activity; never reused
-	tasks                       map[int64]memTask
+	tasks                       map[int64]Task
 	convs                       map[int64]*memConv
 	rates                       map[string]memRate
 	keys                        map[memKey]memIdem
@@ -45,11 +45,6 @@ type memIdem struct {
 	created  time.Time
 }
 
-type memTask struct {
-	user string
-	Task
-}
-
 type memConv struct {
 	user     string
 	activity int64
@@ -60,7 +55,7 @@ type memConv struct {
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
 	return &Memory{data: memData{
-		tasks: make(map[int64]memTask),
+		tasks: make(map[int64]Task),
 		convs: make(map[int64]*memConv),
 		rates: make(map[string]memRate),
 		keys:  make(map[memKey]memIdem),
@@ -101,21 +96,21 @@ func (tx *memTx) rollback() {
 }
 
 // AddTask implements Store.
-func (m *Memory) AddTask(ctx context.Context, userID, title, description string) (t Task, err error) {
-	err = m.do(ctx, func(tx *memTx) error { t, err = tx.AddTask(ctx, userID, title, description); return err })
+func (m *Memory) AddTask(ctx context.Context, userID string, nt NewTask) (t Task, err error) {
+	err = m.do(ctx, func(tx *memTx) error { t, err = tx.AddTask(ctx, userID, nt); return err })
+	return t, err
+}
+
+// GetTask implements Store.
+func (m *Memory) GetTask(ctx context.Context, userID string, id int64) (t Task, err error) {
+	err = m.do(ctx, func(tx *memTx) error { t, err = tx.GetTask(ctx, userID, id); return err })
 	return t, err
 }
 
 // ListTasks implements Store.
-func (m *Memory) ListTasks(ctx context.Context, userID string, f TaskFilter) (ts []Task, err error) {
-	err = m.do(ctx, func(tx *memTx) error { ts, err = tx.ListTasks(ctx, userID, f); return err })
+func (m *Memory) ListTasks(ctx context.Context, userID string, q TaskQuery) (ts []Task, err error) {
+	err = m.do(ctx, func(tx *memTx) error { ts, err = tx.ListTasks(ctx, userID, q); return err })
 	return ts, err
-}
-
-// CompleteTask implements Store.
-func (m *Memory) CompleteTask(ctx context.Context, userID string, id int64) (t Task, err error) {
-	err = m.do(ctx, func(tx *memTx) error { t, err = tx.CompleteTask(ctx, userID, id); return err })
-	return t, err
 }
 
 // DeleteTask implements Store.
@@ -154,6 +149,24 @@ func (m *Memory) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (res json.Raw
 	return res, replayed, err
 }
 
+// RunIdempotent implements Store: the store is locked for the whole call,
+// and fn's writes are undone if it fails.
+func (m *Memory) RunIdempotent(ctx context.Context, userID, key, hash string, fn func(context.Context, Tasks) (json.RawMessage, error)) (res json.RawMessage, replayed bool, err error) {
+	err = m.do(ctx, func(tx *memTx) error {
+		t := Turn{UserID: userID, IdempotencyKey: key, RequestHash: hash}
+		if res, err = tx.admit(t); err != nil || res != nil {
+			replayed = res != nil
+			return err
+		}
+		if res, err = fn(ctx, tx); err != nil {
+			return err
+		}
+		tx.setResponse(t, res)
+		return nil
+	})
+	return res, replayed, err
+}
+
 // Sweep implements Store.
 func (m *Memory) Sweep(ctx context.Context) error {
 	return m.do(ctx, func(tx *memTx) error { return tx.Sweep(ctx) })
@@ -176,6 +189,12 @@ func (m *Memory) DeleteConversation(ctx context.Context, userID string, id int64
 	return m.do(ctx, func(tx *memTx) error { return tx.DeleteConversation(ctx, userID, id) })
 }
 
+// DeleteConversations implements Store.
+func (m *Memory) DeleteConversations(ctx context.Context, userID string) (n int, err error) {
+	err = m.do(ctx, func(tx *memTx) error { n, err = tx.DeleteConversations(ctx, userID); return err })
+	return n, err
+}
+
 // AppendMessage implements Store.
 func (m *Memory) AppendMessage(ctx context.Context, userID string, msg Message) (out Message, err error) {
 	err = m.do(ctx, func(tx *memTx) error { out, err = tx.AppendMessage(ctx, userID, msg); return err })
@@ -193,6 +212,10 @@ func (m *Memory) Ping(ctx context.Context) error {
 	return m.do(ctx, func(*memTx) error { return nil })
 }
 
+// Status implements Store: memory adopts nothing; the app reports that
+// it keeps nothing across restarts.
+func (m *Memory) Status() Status { return Status{} }
+
 // Ready implements Store: memory is ready whenever it is open.
 func (m *Memory) Ready(ctx context.Context) error { return m.Ping(ctx) }
 
@@ -203,64 +226,99 @@ func (m *Memory) Close() {
 	m.mu.Unlock()
 }
 
-func (tx *memTx) AddTask(_ context.Context, userID, title, description string) (Task, error) {
+func (tx *memTx) AddTask(_ context.Context, userID string, nt NewTask) (Task, error) {
 	tx.d.nextTask++
 	now := Now()
-	t := Task{ID: tx.d.nextTask, Title: title, Description: description, CreatedAt: now, UpdatedAt: now}
-	tx.d.tasks[t.ID] = memTask{user: userID, Task: t}
+	t := Task{ID: tx.d.nextTask, UserID: userID, Title: nt.Title, Description: nt.Description,
+		Completed: nt.Completed, CreatedAt: now, UpdatedAt: now}
+	tx.d.tasks[t.ID] = t
 	tx.undo = append(tx.undo, func() { delete(tx.d.tasks, t.ID); tx.d.nextTask-- })
 	return t, nil
 }
 
-func (tx *memTx) ListTasks(_ context.Context, userID string, f TaskFilter) ([]Task, error) {
+func (tx *memTx) GetTask(_ context.Context, userID string, id int64) (Task, error) {
+	return tx.task(userID, id)
+}
+
+func (tx *memTx) task(userID string, id int64) (Task, error) {
+	t, ok := tx.d.tasks[id]
+	if !ok || t.UserID != userID {
+		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
+	}
+	return t, nil
+}
+
+// taskOrder compares two tasks in a sort's order, ties broken by id as
+// the PostgreSQL store breaks them.
+func taskOrder(sort TaskSort) func(a, b Task) int {
+	switch sort {
+	case SortCreated:
+		return func(a, b Task) int { return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID)) }
+	case SortUpdated:
+		return func(a, b Task) int { return cmp.Or(b.UpdatedAt.Compare(a.UpdatedAt), cmp.Compare(b.ID, a.ID)) }
+	case SortTitle:
+		return func(a, b Task) int {
+			return cmp.Or(strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)), cmp.Compare(a.ID, b.ID))
+		}
+	}
+	return func(a, b Task) int { return cmp.Compare(a.ID, b.ID) }
+}
+
+func (tx *memTx) ListTasks(_ context.Context, userID string, q TaskQuery) ([]Task, error) {
+	order := taskOrder(q.Sort)
+	after, hasAfter := tx.d.tasks[q.After]
+	if q.After != 0 && (!hasAfter || after.UserID != userID) {
+		return []Task{}, nil
+	}
 	out := []Task{}
 	for _, t := range tx.d.tasks {
-		if t.user != userID || (f == TasksPending && t.Completed) || (f == TasksCompleted && !t.Completed) {
+		if t.UserID != userID || (q.Filter == TasksPending && t.Completed) || (q.Filter == TasksCompleted && !t.Completed) {
 			continue
 		}
-		out = append(out, t.Task)
+		if q.After != 0 && order(t, after) <= 0 {
+			continue
+		}
+		out = append(out, t)
 	}
-	slices.SortFunc(out, func(a, b Task) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, order)
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
 	return out, nil
 }
 
-// change applies fn to the user's task id and records how to undo it.
-func (tx *memTx) change(userID string, id int64, fn func(t *Task)) (Task, error) {
-	old, ok := tx.d.tasks[id]
-	if !ok || old.user != userID {
-		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
+func (tx *memTx) UpdateTask(_ context.Context, userID string, id int64, p TaskPatch) (Task, error) {
+	old, err := tx.task(userID, id)
+	if err != nil {
+		return Task{}, err
 	}
 	t := old
-	fn(&t.Task)
+	if p.Title != nil {
+		t.Title = *p.Title
+	}
+	if p.Description != nil {
+		t.Description = *p.Description
+	}
+	switch {
+	case p.Toggle:
+		t.Completed = !t.Completed
+	case p.Completed != nil:
+		t.Completed = *p.Completed
+	}
 	t.UpdatedAt = Now()
 	tx.d.tasks[id] = t
 	tx.undo = append(tx.undo, func() { tx.d.tasks[id] = old })
-	return t.Task, nil
-}
-
-func (tx *memTx) CompleteTask(_ context.Context, userID string, id int64) (Task, error) {
-	return tx.change(userID, id, func(t *Task) { t.Completed = true })
-}
-
-func (tx *memTx) UpdateTask(_ context.Context, userID string, id int64, p TaskPatch) (Task, error) {
-	return tx.change(userID, id, func(t *Task) {
-		if p.Title != nil {
-			t.Title = *p.Title
-		}
-		if p.Description != nil {
-			t.Description = *p.Description
-		}
-	})
+	return t, nil
 }
 
 func (tx *memTx) DeleteTask(_ context.Context, userID string, id int64) (Task, error) {
-	old, ok := tx.d.tasks[id]
-	if !ok || old.user != userID {
-		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
+	old, err := tx.task(userID, id)
+	if err != nil {
+		return Task{}, err
 	}
 	delete(tx.d.tasks, id)
 	tx.undo = append(tx.undo, func() { tx.d.tasks[id] = old })
-	return old.Task, nil
+	return old, nil
 }
 
 // admit applies the turn's idempotency key and rate limit. A non-nil replay
@@ -325,17 +383,19 @@ func (tx *memTx) FinishTurn(ctx context.Context, t Turn, reply Message, response
 	if _, err := tx.AppendMessage(ctx, t.UserID, reply); err != nil {
 		return err
 	}
-	if t.IdempotencyKey != "" {
-		k := memKey{t.UserID, t.IdempotencyKey}
-		old, ok := tx.d.keys[k]
-		if ok {
-			e := old
-			e.response = slices.Clone(response)
-			tx.d.keys[k] = e
-			tx.undo = append(tx.undo, func() { tx.d.keys[k] = old })
-		}
-	}
+	tx.setResponse(t, response)
 	return nil
+}
+
+// setResponse records the response t's idempotency key replays.
+func (tx *memTx) setResponse(t Turn, response json.RawMessage) {
+	k := memKey{t.UserID, t.IdempotencyKey}
+	if old, ok := tx.d.keys[k]; ok && t.IdempotencyKey != "" {
+		e := old
+		e.response = slices.Clone(response)
+		tx.d.keys[k] = e
+		tx.undo = append(tx.undo, func() { tx.d.keys[k] = old })
+	}
 }
 
 func (tx *memTx) AbandonTurn(_ context.Context, t Turn) error {
@@ -386,7 +446,7 @@ func (tx *memTx) createConversation(userID, first string) Conversation {
 	tx.d.activity++
 	now := Now()
 	c := &memConv{user: userID, activity: tx.d.activity, Conversation: Conversation{
-		ID: tx.d.nextConv, Title: Title(first), CreatedAt: now, UpdatedAt: now,
+		ID: tx.d.nextConv, UserID: userID, Title: Title(first), CreatedAt: now, UpdatedAt: now,
 	}}
 	tx.d.convs[c.ID] = c
 	tx.undo = append(tx.undo, func() { delete(tx.d.convs, c.ID); tx.d.nextConv--; tx.d.activity-- })
@@ -440,6 +500,18 @@ func (tx *memTx) DeleteConversation(_ context.Context, userID string, id int64) 
 	delete(tx.d.convs, id)
 	tx.undo = append(tx.undo, func() { tx.d.convs[id] = c })
 	return nil
+}
+
+func (tx *memTx) DeleteConversations(_ context.Context, userID string) (int, error) {
+	n := 0
+	for id, c := range tx.d.convs {
+		if c.user == userID {
+			delete(tx.d.convs, id)
+			tx.undo = append(tx.undo, func() { tx.d.convs[id] = c })
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (tx *memTx) AppendMessage(_ context.Context, userID string, m Message) (Message, error) {

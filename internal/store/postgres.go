@@ -48,6 +48,12 @@ type PostgresOptions struct {
 	// OnSpace says the process runs on a Hugging Face Space, where outbound
 	// port 5432 is blocked.
 	OnSpace bool
+	// Schema is the PostgreSQL schema of taskchat's own objects
+	// (DefaultSchema when empty; see ValidSchemaName).
+	Schema string
+	// NoAdopt keeps taskchat to its own tables even where the database
+	// holds a to-do application's tables it could adopt.
+	NoAdopt bool
 	// Tracer, when set, sees every query (tests count round trips with it).
 	Tracer pgx.QueryTracer
 	Logger zerolog.Logger
@@ -59,15 +65,18 @@ type PostgresOptions struct {
 // back, with no restart needed.
 //
 // Its files: this one opens the pool and maps errors; migrate.go keeps the
-// schema current; turn.go runs chat turns; tasks.go and conversations.go
-// hold the queries.
+// schema current; schema.go decides which tables to serve, statements.go
+// builds their SQL; turn.go runs chat turns; tasks.go and conversations.go
+// run the queries.
 type Postgres struct {
 	pool      *pgxpool.Pool
-	migrateTo *pgx.ConnConfig // a direct, unpooled connection for migrations
 	log       zerolog.Logger
-	migrated  atomic.Bool
-	migrating chan struct{} // a one-slot lock that respects contexts
-	down      atomic.Bool   // for logging the up/down transitions once
+	own       string
+	adopt     bool
+	current   atomic.Pointer[schema] // nil until Migrate succeeds
+	schemaErr atomic.Pointer[error]  // why the last Migrate failed
+	migrating chan struct{}          // a one-slot lock that respects contexts
+	down      atomic.Bool            // for logging the up/down transitions once
 	transport string
 }
 
@@ -96,6 +105,8 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 		useWebSocket(cc, opts.WSProxy)
 	}
 	cc.Tracer = opts.Tracer
+	var p *Postgres
+	cc.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { p.logApplied(n) }
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	if !strings.Contains(opts.URL, "pool_max_conns") {
 		// pgx's default, max(4, cores), starves a workload whose turns
@@ -104,20 +115,23 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 		cfg.MaxConns = defaultMaxConns
 	}
 
-	migrateTo := cc.Copy()
-	// Neon's pooled endpoint (PgBouncer, transaction mode) cannot hold the
-	// session advisory lock migrations take: use its direct endpoint.
-	migrateTo.Host = strings.Replace(migrateTo.Host, "-pooler.", ".", 1)
-	migrateTo.Tracer = nil
+	own := opts.Schema
+	if own == "" {
+		own = DefaultSchema
+	}
+	if !ValidSchemaName(own) {
+		return nil, errors.New("DATABASE_SCHEMA must be a plain lower-case identifier, and not public")
+	}
 
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create pool: %w", err)
 	}
-	return &Postgres{
-		pool: pool, migrateTo: migrateTo, log: opts.Logger,
+	p = &Postgres{
+		pool: pool, log: opts.Logger, own: own, adopt: !opts.NoAdopt,
 		migrating: make(chan struct{}, 1), transport: transport,
-	}, nil
+	}
+	return p, nil
 }
 
 // chooseTransport resolves PostgresOptions.Transport for the URL's host.
@@ -179,6 +193,18 @@ func (p *Postgres) Ready(ctx context.Context) error {
 	return p.Migrate(ctx)
 }
 
+// Status implements Store.
+func (p *Postgres) Status() Status {
+	var st Status
+	if s := p.current.Load(); s != nil {
+		st.Adopted, st.Problems = s.adopted, s.problems
+	}
+	if err := p.schemaErr.Load(); err != nil {
+		st.Problems = append(st.Problems, fmt.Sprintf("the database schema is not ready (%v); data routes answer 503 database_schema_error until it is fixed", *err))
+	}
+	return st
+}
+
 // Close closes the pool.
 func (p *Postgres) Close() { p.pool.Close() }
 
@@ -187,15 +213,29 @@ func (p *Postgres) Close() { p.pool.Close() }
 // (refused, reset, timed out, closed) is ErrUnavailable.
 func classify(ctx context.Context, err error) error {
 	switch {
-	case err == nil, errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable):
+	case err == nil, errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable), errors.Is(err, ErrSchema):
 		return err
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("%w", ErrNotFound)
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		return err // the caller gave up; not the database's fault
 	}
-	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && !unavailableCode(pgErr.Code) {
-		return err
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch {
+		case unavailableCode(pgErr.Code):
+		case pgErr.Code == "42P01" || pgErr.Code == "42703":
+			// A table or column taskchat uses is gone: someone changed
+			// the schema under it.
+			return fmt.Errorf("%w: %w", ErrSchema, err)
+		case pgErr.Code == "23503" && strings.Contains(pgErr.Detail, "is not present in table"):
+			return fmt.Errorf("%w: %w", ErrUnknownUser, err)
+		case strings.HasPrefix(pgErr.Code, "22") || pgErr.Code == "23514":
+			// Data exceptions and check violations: a value an adopted
+			// table's column does not take.
+			return fmt.Errorf("%w: %w", ErrValueRejected, err)
+		default:
+			return err
+		}
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
@@ -216,6 +256,9 @@ func (p *Postgres) outcome(ctx context.Context, err error) error {
 			p.log.Warn().Err(err).Msg("database unavailable")
 		}
 		p.pool.Reset()
+	case errors.Is(err, ErrSchema):
+		// Inspect the schema again on the next call.
+		p.current.Store(nil)
 	}
 	return err
 }
@@ -241,38 +284,56 @@ type db interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
+// query is one store call's work: its statements on q, with the schema's SQL.
+type query func(ctx context.Context, q db, s *schema) error
+
 // read runs a query on the pool with the schema current and a deadline,
 // and retries it once on a fresh connection after a dead one.
-func (p *Postgres) read(ctx context.Context, fn func(ctx context.Context, q db) error) error {
+func (p *Postgres) read(ctx context.Context, fn query) error {
 	return p.call(ctx, true, fn)
 }
 
 // write runs a statement on the pool with the schema current and a
 // deadline; it is retried after a dead connection only if the failure came
 // before anything was sent, so it never runs twice.
-func (p *Postgres) write(ctx context.Context, fn func(ctx context.Context, q db) error) error {
+func (p *Postgres) write(ctx context.Context, fn query) error {
 	return p.call(ctx, false, fn)
 }
 
-func (p *Postgres) call(ctx context.Context, retryAlways bool, fn func(ctx context.Context, q db) error) error {
+func (p *Postgres) call(ctx context.Context, retryAlways bool, fn query) error {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if err := p.Migrate(ctx); err != nil {
+	s, err := p.schemaNow(ctx)
+	if err != nil {
 		return err
 	}
-	err := fn(ctx, p.pool)
+	err = fn(ctx, p.pool, s)
 	if err != nil && ctx.Err() == nil && !isAnswer(err) && (retryAlways || pgconn.SafeToRetry(err)) {
 		p.pool.Reset()
-		err = fn(ctx, p.pool)
+		err = fn(ctx, p.pool, s)
 	}
 	return p.outcome(ctx, err)
+}
+
+// schemaNow is the current schema, migrating first if need be.
+func (p *Postgres) schemaNow(ctx context.Context) (*schema, error) {
+	if s := p.current.Load(); s != nil {
+		return s, nil
+	}
+	if err := p.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if s := p.current.Load(); s != nil {
+		return s, nil
+	}
+	return nil, fmt.Errorf("%w: it changed while in use", ErrSchema)
 }
 
 // isAnswer reports whether err is the server's answer (an SQL error, or no
 // such row) rather than a failure to reach it.
 func isAnswer(err error) bool {
 	_, ok := errors.AsType[*pgconn.PgError](err)
-	return ok || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, ErrNotFound)
+	return ok || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownUser)
 }
 
 // list runs a query and scans its rows; the result is never nil.

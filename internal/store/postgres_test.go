@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -50,6 +51,38 @@ func TestPostgresContract(t *testing.T) {
 	}
 }
 
+// The same contract on an existing application's tables, adopted in place:
+// timestamps without time zone, no server defaults, uuid user ids on tasks,
+// extra nullable columns, messages with their own user_id.
+func TestPostgresContractAdopted(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	pgtest.Exec(t, dbURL, pgtest.FreeSchema)
+	for _, mode := range []string{"", "simple"} {
+		t.Run("mode="+mode, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s := openPostgres(t, store.PostgresOptions{URL: dbURL, QueryMode: mode})
+				if err := s.Migrate(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				st := s.Status()
+				if want := []string{"public.tasks", "public.conversations", "public.messages"}; !slices.Equal(st.Adopted, want) {
+					t.Fatalf("adopted %v, want %v; problems %v", st.Adopted, want, st.Problems)
+				}
+				return s
+			})
+		})
+	}
+	// Everything landed in the adopted tables, none in taskchat's own.
+	for _, table := range []string{"taskchat.tasks", "taskchat.conversations", "taskchat.messages"} {
+		if n := pgtest.Query(t, dbURL, "select count(*) from "+table)[0][0]; n != "0" {
+			t.Errorf("%s holds %s rows", table, n)
+		}
+	}
+	if n := pgtest.Query(t, dbURL, "select count(*) from public.tasks")[0][0]; n == "0" {
+		t.Error("public.tasks holds nothing")
+	}
+}
+
 func TestPostgresOpenDoesNoIO(t *testing.T) {
 	// Nothing listens on port 1: opening must still succeed at once, and
 	// calls must fail with ErrUnavailable, not hang.
@@ -57,7 +90,7 @@ func TestPostgresOpenDoesNoIO(t *testing.T) {
 	if err := s.Ping(context.Background()); err == nil || !isUnavailable(err) {
 		t.Errorf("Ping = %v, want ErrUnavailable", err)
 	}
-	if _, err := s.ListTasks(context.Background(), "u", store.TasksAll); !isUnavailable(err) {
+	if _, err := s.ListTasks(context.Background(), "u", store.TaskQuery{}); !isUnavailable(err) {
 		t.Errorf("ListTasks = %v, want ErrUnavailable", err)
 	}
 }

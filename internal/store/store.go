@@ -33,6 +33,15 @@ var (
 	ErrKeyInUse = errors.New("idempotency key in use")
 	// ErrKeyReused means the idempotency key was first used with another request.
 	ErrKeyReused = errors.New("idempotency key reused with a different request")
+	// ErrSchema means the database's schema could not be made current or
+	// does not have the shape taskchat needs; Status says why.
+	ErrSchema = errors.New("database schema not ready")
+	// ErrUnknownUser means an adopted table's foreign key requires the user
+	// to exist in the application's users table, and they do not.
+	ErrUnknownUser = errors.New("user not in the database's users table")
+	// ErrValueRejected means the database refused a value, e.g. longer than
+	// an adopted column allows.
+	ErrValueRejected = errors.New("value rejected by the database")
 )
 
 // RateLimitError says when the user may start a turn again.
@@ -101,25 +110,60 @@ func ParseTaskFilter(s string) (TaskFilter, bool) {
 	return "", false
 }
 
-// Task is one to-do item.
-type Task struct {
-	ID          int64     `json:"id"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Completed   bool      `json:"completed"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+// TaskSort orders a task list.
+type TaskSort string
+
+// Task orders. Ties are broken by id, so every order is total and pages
+// never skip or repeat a task.
+const (
+	SortOldest  TaskSort = "oldest"  // by id, oldest first
+	SortCreated TaskSort = "created" // newest first
+	SortUpdated TaskSort = "updated" // most recently changed first
+	SortTitle   TaskSort = "title"   // by title, A to Z, ignoring case
+)
+
+// TaskQuery asks for a page of tasks.
+type TaskQuery struct {
+	Filter TaskFilter
+	Sort   TaskSort // "" is SortOldest
+	// Limit bounds the page (0: no bound).
+	Limit int
+	// After is a task id: the page starts after that task in Sort's order
+	// (0: from the start). A task the user does not have yields an empty page.
+	After int64
 }
 
-// TaskPatch changes a task's title, description or both; nil leaves a field as it is.
+// Task is one to-do item.
+type Task struct {
+	ID          int64
+	UserID      string
+	Title       string
+	Description string // "" when there is none
+	Completed   bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// NewTask is a task to create.
+type NewTask struct {
+	Title       string
+	Description string
+	Completed   bool
+}
+
+// TaskPatch changes a task; nil leaves a field as it is.
 type TaskPatch struct {
 	Title       *string
 	Description *string
+	Completed   *bool
+	// Toggle flips completed; Completed is then ignored.
+	Toggle bool
 }
 
 // Conversation is a chat thread with its derived title and message count.
 type Conversation struct {
 	ID           int64     `json:"id"`
+	UserID       string    `json:"user_id"`
 	Title        string    `json:"title"`
 	MessageCount int       `json:"message_count"`
 	CreatedAt    time.Time `json:"created_at"`
@@ -152,20 +196,20 @@ type Page struct {
 // TitleMaxChars bounds a conversation title derived from its first message.
 const TitleMaxChars = 80
 
-// Tasks is one user's to-do list: what the task tools use, on the store or
-// inside a turn's unit of work. Methods that name a task return
-// ErrTaskNotFound (wrapped) if the user has no task id.
+// Tasks is one user's to-do list: what the task tools and the task routes
+// use, on the store or inside a unit of work. Methods that name a task
+// return ErrTaskNotFound (wrapped) if the user has no task id.
 type Tasks interface {
-	// AddTask creates a pending task.
-	AddTask(ctx context.Context, userID, title, description string) (Task, error)
-	// ListTasks returns the user's tasks matching filter, oldest first.
-	ListTasks(ctx context.Context, userID string, filter TaskFilter) ([]Task, error)
-	// CompleteTask marks a task completed; completing it again is not an error.
-	CompleteTask(ctx context.Context, userID string, id int64) (Task, error)
+	// AddTask creates a task.
+	AddTask(ctx context.Context, userID string, t NewTask) (Task, error)
+	// GetTask returns one task.
+	GetTask(ctx context.Context, userID string, id int64) (Task, error)
+	// ListTasks returns a page of the user's tasks.
+	ListTasks(ctx context.Context, userID string, q TaskQuery) ([]Task, error)
+	// UpdateTask applies p and returns the task as it is afterwards.
+	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
 	// DeleteTask removes a task and returns it as it was.
 	DeleteTask(ctx context.Context, userID string, id int64) (Task, error)
-	// UpdateTask applies p.
-	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
 }
 
 // TurnTx is the unit of work a TurnFunc runs in: the user's tasks and the
@@ -187,7 +231,10 @@ type Store interface {
 	// StartTurn admits a turn (rate limit, idempotency key) and stores its
 	// user message at the end of conversation t.ConversationID or, when that
 	// is 0, in a new conversation titled after the message (see Title). It
-	// returns the conversation as it is afterwards. For a key whose turn
+	// returns the conversation's id and times as they are afterwards, and
+	// for a new conversation its title and count too (an adopted table
+	// would have to read the whole conversation for them; GetConversation
+	// always has them). For a key whose turn
 	// already finished it writes nothing and returns that turn's response as
 	// replay. Returns ErrConversationNotFound if the user has no such
 	// conversation, and the errors documented on Turn. The caller ends the
@@ -204,6 +251,11 @@ type Store interface {
 	// commits together when fn succeeds, and nothing is kept when it fails.
 	// A replay runs nothing and returns the first response with replayed true.
 	RunTurn(ctx context.Context, t Turn, fn TurnFunc) (response json.RawMessage, replayed bool, err error)
+	// RunIdempotent runs fn once per idempotency key: fn's writes and its
+	// response commit together, and a later call with the same key writes
+	// nothing and returns that response with replayed true. key "" runs fn
+	// with no key. The errors are those documented on Turn.
+	RunIdempotent(ctx context.Context, userID, key, requestHash string, fn func(ctx context.Context, tx Tasks) (json.RawMessage, error)) (response json.RawMessage, replayed bool, err error)
 	// Sweep deletes expired idempotency keys and past rate-limit windows.
 	Sweep(ctx context.Context) error
 
@@ -217,6 +269,9 @@ type Store interface {
 	// DeleteConversation removes a conversation and its messages.
 	// Returns ErrConversationNotFound if the user has no conversation id.
 	DeleteConversation(ctx context.Context, userID string, id int64) error
+	// DeleteConversations removes all the user's conversations and their
+	// messages, and says how many there were.
+	DeleteConversations(ctx context.Context, userID string) (int, error)
 	// AppendMessage stores a message at the end of a conversation and marks
 	// the conversation active. Returns ErrConversationNotFound if the user
 	// has no conversation m.ConversationID.
@@ -230,8 +285,21 @@ type Store interface {
 	// Ready reports whether requests can be served: the backend answers and
 	// its schema is current.
 	Ready(ctx context.Context) error
+	// Status says, without any I/O, which existing tables the store adopted
+	// and what keeps it from being fully healthy.
+	Status() Status
 	// Close releases the store's resources.
 	Close()
+}
+
+// Status is what a store reports about itself for /health.
+type Status struct {
+	// Adopted lists the existing tables the store serves in place, e.g.
+	// "public.tasks".
+	Adopted []string
+	// Problems are sentences for the operator: what was not adopted and
+	// why, what failed and how to fix it.
+	Problems []string
 }
 
 // TurnFunc answers a turn inside RunTurn: tx is the unit of work, conv the

@@ -9,40 +9,19 @@ import (
 )
 
 // The task queries, run on the pool by Postgres and on a turn's connection
-// by pgTurn. Every one filters by user_id.
-
-const taskColumns = `id, title, description, completed, created_at, updated_at`
+// by pgTurn, with the statements of the schema in use. Every one filters by
+// user_id.
 
 func scanTask(row pgx.Row) (Task, error) {
 	var t Task
-	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.UserID, &t.Title, &t.Description, &t.Completed, &t.CreatedAt, &t.UpdatedAt)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
 	return t, err
 }
 
-const (
-	addTaskSQL   = `insert into tasks (user_id, title, description) values ($1, $2, $3) returning ` + taskColumns
-	listTasksSQL = `select ` + taskColumns + ` from tasks
-where user_id = $1 and ($2::text = 'all' or completed = ($2::text = 'completed'))
-order by id`
-	completeTaskSQL = `update tasks set completed = true, updated_at = clock_timestamp()
-where id = $2 and user_id = $1 returning ` + taskColumns
-	deleteTaskSQL = `delete from tasks where id = $2 and user_id = $1 returning ` + taskColumns
-	updateTaskSQL = `update tasks set title = coalesce($3::text, title), description = coalesce($4::text, description),
-updated_at = clock_timestamp() where id = $2 and user_id = $1 returning ` + taskColumns
-)
-
-func addTask(ctx context.Context, q db, userID, title, description string) (Task, error) {
-	return scanTask(q.QueryRow(ctx, addTaskSQL, userID, title, description))
-}
-
-func listTasks(ctx context.Context, q db, userID string, f TaskFilter) ([]Task, error) {
-	return list(ctx, q, scanTask, listTasksSQL, userID, string(f))
-}
-
-// changeTask runs a statement that returns the task it changed, naming the
-// task when there is none.
-func changeTask(ctx context.Context, q db, id int64, sql string, args ...any) (Task, error) {
+// taskRow runs a statement that returns one task, naming the task when
+// there is none.
+func taskRow(ctx context.Context, q db, id int64, sql string, args ...any) (Task, error) {
 	t, err := scanTask(q.QueryRow(ctx, sql, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
@@ -50,40 +29,80 @@ func changeTask(ctx context.Context, q db, id int64, sql string, args ...any) (T
 	return t, err
 }
 
-func completeTask(ctx context.Context, q db, userID string, id int64) (Task, error) {
-	return changeTask(ctx, q, id, completeTaskSQL, userID, id)
+func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask) (Task, error) {
+	if !acceptsUser(s.tasks.userCast, userID) {
+		return Task{}, fmt.Errorf("user id %q for %s: %w", userID, s.tasks.table, ErrUnknownUser)
+	}
+	return scanTask(q.QueryRow(ctx, s.sql.addTask, userID, t.Title, t.Description, t.Completed))
 }
 
-func deleteTask(ctx context.Context, q db, userID string, id int64) (Task, error) {
-	return changeTask(ctx, q, id, deleteTaskSQL, userID, id)
+func getTask(ctx context.Context, q db, s *schema, userID string, id int64) (Task, error) {
+	if !acceptsUser(s.tasks.userCast, userID) {
+		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
+	}
+	return taskRow(ctx, q, id, s.sql.getTask, userID, id)
 }
 
-func updateTask(ctx context.Context, q db, userID string, id int64, p TaskPatch) (Task, error) {
-	return changeTask(ctx, q, id, updateTaskSQL, userID, id, p.Title, p.Description)
+func listTasks(ctx context.Context, q db, s *schema, userID string, tq TaskQuery) ([]Task, error) {
+	if !acceptsUser(s.tasks.userCast, userID) {
+		return []Task{}, nil
+	}
+	sql, ok := s.sql.listTasks[tq.Sort]
+	if !ok {
+		sql = s.sql.listTasks[SortOldest]
+	}
+	f := tq.Filter
+	if f == "" {
+		f = TasksAll
+	}
+	return list(ctx, q, scanTask, sql, userID, string(f), tq.After, tq.Limit)
+}
+
+func updateTask(ctx context.Context, q db, s *schema, userID string, id int64, p TaskPatch) (Task, error) {
+	if !acceptsUser(s.tasks.userCast, userID) {
+		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
+	}
+	return taskRow(ctx, q, id, s.sql.updateTask, userID, id, p.Title, p.Description, p.Completed, p.Toggle)
+}
+
+func deleteTask(ctx context.Context, q db, s *schema, userID string, id int64) (Task, error) {
+	if !acceptsUser(s.tasks.userCast, userID) {
+		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
+	}
+	return taskRow(ctx, q, id, s.sql.deleteTask, userID, id)
 }
 
 // AddTask implements Store.
-func (p *Postgres) AddTask(ctx context.Context, userID, title, description string) (t Task, err error) {
-	err = p.write(ctx, func(ctx context.Context, q db) error {
-		t, err = addTask(ctx, q, userID, title, description)
+func (p *Postgres) AddTask(ctx context.Context, userID string, nt NewTask) (t Task, err error) {
+	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		t, err = addTask(ctx, q, s, userID, nt)
+		return err
+	})
+	return t, err
+}
+
+// GetTask implements Store.
+func (p *Postgres) GetTask(ctx context.Context, userID string, id int64) (t Task, err error) {
+	err = p.read(ctx, func(ctx context.Context, q db, s *schema) error {
+		t, err = getTask(ctx, q, s, userID, id)
 		return err
 	})
 	return t, err
 }
 
 // ListTasks implements Store.
-func (p *Postgres) ListTasks(ctx context.Context, userID string, f TaskFilter) (ts []Task, err error) {
-	err = p.read(ctx, func(ctx context.Context, q db) error {
-		ts, err = listTasks(ctx, q, userID, f)
+func (p *Postgres) ListTasks(ctx context.Context, userID string, tq TaskQuery) (ts []Task, err error) {
+	err = p.read(ctx, func(ctx context.Context, q db, s *schema) error {
+		ts, err = listTasks(ctx, q, s, userID, tq)
 		return err
 	})
 	return ts, err
 }
 
-// CompleteTask implements Store.
-func (p *Postgres) CompleteTask(ctx context.Context, userID string, id int64) (t Task, err error) {
-	err = p.write(ctx, func(ctx context.Context, q db) error {
-		t, err = completeTask(ctx, q, userID, id)
+// UpdateTask implements Store.
+func (p *Postgres) UpdateTask(ctx context.Context, userID string, id int64, patch TaskPatch) (t Task, err error) {
+	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		t, err = updateTask(ctx, q, s, userID, id, patch)
 		return err
 	})
 	return t, err
@@ -91,17 +110,8 @@ func (p *Postgres) CompleteTask(ctx context.Context, userID string, id int64) (t
 
 // DeleteTask implements Store.
 func (p *Postgres) DeleteTask(ctx context.Context, userID string, id int64) (t Task, err error) {
-	err = p.write(ctx, func(ctx context.Context, q db) error {
-		t, err = deleteTask(ctx, q, userID, id)
-		return err
-	})
-	return t, err
-}
-
-// UpdateTask implements Store.
-func (p *Postgres) UpdateTask(ctx context.Context, userID string, id int64, patch TaskPatch) (t Task, err error) {
-	err = p.write(ctx, func(ctx context.Context, q db) error {
-		t, err = updateTask(ctx, q, userID, id, patch)
+	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		t, err = deleteTask(ctx, q, s, userID, id)
 		return err
 	})
 	return t, err

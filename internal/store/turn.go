@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,23 +15,12 @@ import (
 // the user message; RunTurn keeps that transaction open for the tools and
 // ends it with the assistant message, StartTurn commits it at once.
 
-// startNewTurnSQL stores the user message in a new conversation: the
-// conversation and the message in one round trip.
-const startNewTurnSQL = `with c as (
-	insert into conversations (user_id, title, message_count) values ($1, $2, 1)
-	returning ` + convColumns + `
-), m as (
-	insert into messages (conversation_id, role, content, created_at)
-	select id, 'user', $3, updated_at from c returning id
-)
-select ` + convColumnsC + ` from c, m`
-
 // startTurnQuery is the statement that stores the turn's user message.
-func startTurnQuery(t Turn) (string, []any) {
+func startTurnQuery(s *schema, t Turn) (string, []any) {
 	if t.ConversationID == 0 {
-		return startNewTurnSQL, []any{t.UserID, Title(t.Content), t.Content}
+		return s.sql.startNew, []any{t.UserID, Title(t.Content), t.Content}
 	}
-	return appendSQL, []any{t.UserID, t.ConversationID, RoleUser, t.Content, "[]"}
+	return s.sql.appendMessage, []any{t.UserID, t.ConversationID, RoleUser, t.Content, "[]"}
 }
 
 func scanStart(t Turn, row pgx.Row) (Conversation, error) {
@@ -41,44 +31,19 @@ func scanStart(t Turn, row pgx.Row) (Conversation, error) {
 	return c, err
 }
 
-// Admission statements, sent in the turn's first batch after begin.
-const (
-	// claimKeySQL takes the key, or takes over one that expired or whose
-	// turn died; a live key is not claimed. A concurrent claim of the same
-	// key waits here until the first turn commits or rolls back.
-	claimKeySQL = `with claim as (
-	insert into idempotency_keys (user_id, key, request_hash) values ($1, $2, $3)
-	on conflict (user_id, key) do update set request_hash = excluded.request_hash, response = null, created_at = now()
-	where idempotency_keys.created_at < now() - interval '24 hours'
-		or (idempotency_keys.response is null and idempotency_keys.created_at < now() - interval '5 minutes')
-	returning 1
-)
-select exists (select 1 from claim)`
-	readKeySQL = `select request_hash, response from idempotency_keys where user_id = $1 and key = $2`
-	// countTurnSQL counts the turn in the current minute (dropping the
-	// user's past windows) and says how long until the next one.
-	countTurnSQL = `with past as (
-	delete from chat_rate where user_id = $1 and window_start < date_trunc('minute', now())
-)
-insert into chat_rate (user_id, window_start, turns) values ($1, date_trunc('minute', now()), 1)
-on conflict (user_id, window_start) do update set turns = chat_rate.turns + 1
-returning turns, extract(epoch from date_trunc('minute', now()) + interval '1 minute' - now())::float8`
-	setResponseSQL = `update idempotency_keys set response = $3 where user_id = $1 and key = $2`
-	releaseKeySQL  = `delete from idempotency_keys where user_id = $1 and key = $2 and response is null`
-)
-
 // turnConn takes a connection of its own for a turn's transaction, once the
 // schema is current. A connection released inside a transaction (after an
 // error) is destroyed by the pool, and the server rolls the transaction back.
-func (p *Postgres) turnConn(ctx context.Context) (*pgxpool.Conn, error) {
-	if err := p.Migrate(ctx); err != nil {
-		return nil, err
+func (p *Postgres) turnConn(ctx context.Context) (*pgxpool.Conn, *schema, error) {
+	s, err := p.schemaNow(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return nil, p.outcome(ctx, err)
+		return nil, nil, p.outcome(ctx, err)
 	}
-	return conn, nil
+	return conn, s, nil
 }
 
 // admission is what the turn's first batch found out.
@@ -92,18 +57,19 @@ type admission struct {
 // the rate count and the user message — and leaves the transaction open
 // when it returns a conversation. Otherwise it has rolled back, and returns
 // the replay or the error that refused the turn.
-func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, t Turn) (Conversation, json.RawMessage, error) {
+func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, s *schema, t Turn) (Conversation, json.RawMessage, error) {
+	if !convUserOK(s, t.UserID) {
+		if t.ConversationID != 0 {
+			return Conversation{}, nil, convNotFound(t.ConversationID, pgx.ErrNoRows)
+		}
+		return Conversation{}, nil, fmt.Errorf("user id %q for %s: %w", t.UserID, s.convs.conv, ErrUnknownUser)
+	}
 	adm := admission{claimed: true}
 	var conv Conversation
 	b := &pgx.Batch{}
 	b.Queue("begin")
-	if t.IdempotencyKey != "" {
-		b.Queue(claimKeySQL, t.UserID, t.IdempotencyKey, t.RequestHash).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.claimed) })
-	}
-	if t.RateLimit > 0 {
-		b.Queue(countTurnSQL, t.UserID).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.turns, &adm.wait) })
-	}
-	sql, args := startTurnQuery(t)
+	queueAdmission(b, s, t, &adm)
+	sql, args := startTurnQuery(s, t)
 	b.Queue(sql, args...).QueryRow(func(row pgx.Row) (err error) {
 		conv, err = scanStart(t, row)
 		return err
@@ -120,7 +86,7 @@ func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, t Turn) (C
 	}
 	switch {
 	case !adm.claimed:
-		return p.replay(ctx, conn, t)
+		return p.replay(ctx, conn, s, t)
 	case overLimit:
 		return Conversation{}, nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: time.Duration(adm.wait * float64(time.Second))}
 	case err != nil:
@@ -129,12 +95,23 @@ func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, t Turn) (C
 	return conv, nil, nil
 }
 
+// queueAdmission queues the key claim and the rate count of t, as its
+// first batch sends them after begin.
+func queueAdmission(b *pgx.Batch, s *schema, t Turn, adm *admission) {
+	if t.IdempotencyKey != "" {
+		b.Queue(s.sql.claimKey, t.UserID, t.IdempotencyKey, t.RequestHash).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.claimed) })
+	}
+	if t.RateLimit > 0 {
+		b.Queue(s.sql.countTurn, t.UserID).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.turns, &adm.wait) })
+	}
+}
+
 // replay reads the turn that holds t's idempotency key: its response when
 // it finished, or why t cannot run.
-func (p *Postgres) replay(ctx context.Context, conn *pgxpool.Conn, t Turn) (Conversation, json.RawMessage, error) {
+func (p *Postgres) replay(ctx context.Context, conn *pgxpool.Conn, s *schema, t Turn) (Conversation, json.RawMessage, error) {
 	var hash string
 	var response []byte
-	if err := conn.QueryRow(ctx, readKeySQL, t.UserID, t.IdempotencyKey).Scan(&hash, &response); err != nil {
+	if err := conn.QueryRow(ctx, s.sql.readKey, t.UserID, t.IdempotencyKey).Scan(&hash, &response); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) { // released between the two statements
 			return Conversation{}, nil, ErrKeyInUse
 		}
@@ -154,12 +131,12 @@ func (p *Postgres) replay(ctx context.Context, conn *pgxpool.Conn, t Turn) (Conv
 func (p *Postgres) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	conn, err := p.turnConn(ctx)
+	conn, s, err := p.turnConn(ctx)
 	if err != nil {
 		return Conversation{}, nil, err
 	}
 	defer conn.Release()
-	conv, replay, err := p.startTurn(ctx, conn, t)
+	conv, replay, err := p.startTurn(ctx, conn, s, t)
 	if err != nil || replay != nil {
 		return conv, replay, err
 	}
@@ -171,28 +148,32 @@ func (p *Postgres) StartTurn(ctx context.Context, t Turn) (Conversation, json.Ra
 
 // queueFinish queues the statements that end a turn: the assistant message
 // and the response its idempotency key replays.
-func queueFinish(b *pgx.Batch, t Turn, reply Message, response json.RawMessage) error {
+func queueFinish(b *pgx.Batch, s *schema, t Turn, reply Message, response json.RawMessage) error {
 	args, err := appendArgs(t.UserID, reply)
 	if err != nil {
 		return err
 	}
-	b.Queue(appendSQL, args...).QueryRow(func(row pgx.Row) error {
+	b.Queue(s.sql.appendMessage, args...).QueryRow(func(row pgx.Row) error {
 		_, _, _, err := scanAppended(row)
 		return err
 	})
-	if t.IdempotencyKey != "" {
-		b.Queue(setResponseSQL, t.UserID, t.IdempotencyKey, string(response))
-	}
+	queueSetResponse(b, s, t.UserID, t.IdempotencyKey, response)
 	return nil
+}
+
+func queueSetResponse(b *pgx.Batch, s *schema, userID, key string, response json.RawMessage) {
+	if key != "" {
+		b.Queue(s.sql.setResponse, userID, key, string(response))
+	}
 }
 
 // FinishTurn implements Store: one round trip, one implicit transaction.
 func (p *Postgres) FinishTurn(ctx context.Context, t Turn, reply Message, response json.RawMessage) error {
-	b := &pgx.Batch{}
-	if err := queueFinish(b, t, reply, response); err != nil {
-		return err
-	}
-	return convNotFound(reply.ConversationID, p.write(ctx, func(ctx context.Context, q db) error {
+	return convNotFound(reply.ConversationID, p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		b := &pgx.Batch{}
+		if err := queueFinish(b, s, t, reply, response); err != nil {
+			return err
+		}
 		return q.SendBatch(ctx, b).Close()
 	}))
 }
@@ -202,21 +183,67 @@ func (p *Postgres) AbandonTurn(ctx context.Context, t Turn) error {
 	if t.IdempotencyKey == "" {
 		return nil
 	}
-	return p.write(ctx, func(ctx context.Context, q db) error {
-		_, err := q.Exec(ctx, releaseKeySQL, t.UserID, t.IdempotencyKey)
+	return p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		_, err := q.Exec(ctx, s.sql.releaseKey, t.UserID, t.IdempotencyKey)
 		return err
 	})
 }
 
 // Sweep implements Store.
 func (p *Postgres) Sweep(ctx context.Context) error {
-	return p.write(ctx, func(ctx context.Context, q db) error {
-		_, err := q.Exec(ctx, `delete from idempotency_keys where created_at < now() - interval '24 hours'`)
-		if err == nil {
-			_, err = q.Exec(ctx, `delete from chat_rate where window_start < date_trunc('minute', now())`)
-		}
+	return p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+		_, err := q.Exec(ctx, s.sql.sweep)
 		return err
 	})
+}
+
+// RunIdempotent implements Store: with a key, three round trips — begin and
+// the key claim, fn's statements, the response and commit — and without
+// one, fn alone on the pool.
+func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, fn func(context.Context, Tasks) (json.RawMessage, error)) (json.RawMessage, bool, error) {
+	if key == "" {
+		var res json.RawMessage
+		err := p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+			var err error
+			res, err = fn(ctx, pgTurn{q: q, p: p, s: s})
+			return err
+		})
+		return res, false, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	conn, s, err := p.turnConn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer conn.Release()
+	t := Turn{UserID: userID, IdempotencyKey: key, RequestHash: hash}
+	adm := admission{claimed: true}
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	queueAdmission(b, s, t, &adm)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, false, p.outcome(ctx, err)
+	}
+	if !adm.claimed {
+		if _, err := conn.Exec(ctx, "rollback"); err != nil {
+			return nil, false, p.outcome(ctx, err)
+		}
+		_, res, err := p.replay(ctx, conn, s, t)
+		return res, res != nil, err
+	}
+	res, err := fn(ctx, pgTurn{q: conn, p: p, s: s})
+	if err != nil {
+		_, _ = conn.Exec(ctx, "rollback")
+		return nil, false, err
+	}
+	b = &pgx.Batch{}
+	queueSetResponse(b, s, userID, key, res)
+	b.Queue("commit")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, false, p.outcome(ctx, err)
+	}
+	return res, false, nil
 }
 
 // RunTurn implements Store: a turn of the offline agent takes three round
@@ -228,24 +255,24 @@ func (p *Postgres) Sweep(ctx context.Context) error {
 func (p *Postgres) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMessage, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, turnTimeout)
 	defer cancel()
-	conn, err := p.turnConn(ctx)
+	conn, s, err := p.turnConn(ctx)
 	if err != nil {
 		return nil, false, err
 	}
 	defer conn.Release()
 
-	conv, replay, err := p.startTurn(ctx, conn, t)
+	conv, replay, err := p.startTurn(ctx, conn, s, t)
 	if err != nil || replay != nil {
 		return replay, replay != nil, err
 	}
-	reply, response, err := fn(ctx, pgTurn{conn: conn, p: p}, conv)
+	reply, response, err := fn(ctx, pgTurn{q: conn, p: p, s: s}, conv)
 	if err != nil {
 		_, _ = conn.Exec(ctx, "rollback")
 		return nil, false, err
 	}
 	reply.ConversationID = conv.ID
 	b := &pgx.Batch{}
-	if err := queueFinish(b, t, reply, response); err != nil {
+	if err := queueFinish(b, s, t, reply, response); err != nil {
 		return nil, false, err
 	}
 	b.Queue("commit")
@@ -255,46 +282,47 @@ func (p *Postgres) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMe
 	return response, false, nil
 }
 
-// pgTurn is the TurnTx of RunTurn: the queries on the turn's connection,
-// inside its transaction. Nothing is retried there: the transaction is the
-// unit that fails or commits.
+// pgTurn is the TurnTx of RunTurn and RunIdempotent: the queries on the
+// unit of work's connection, inside its transaction (or, without a key, on
+// the pool). Nothing is retried there: the unit fails or commits whole.
 type pgTurn struct {
-	conn *pgxpool.Conn
-	p    *Postgres
+	q db
+	p *Postgres
+	s *schema
 }
 
 // AddTask implements Tasks.
-func (x pgTurn) AddTask(ctx context.Context, userID, title, description string) (Task, error) {
-	t, err := addTask(ctx, x.conn, userID, title, description)
+func (x pgTurn) AddTask(ctx context.Context, userID string, nt NewTask) (Task, error) {
+	t, err := addTask(ctx, x.q, x.s, userID, nt)
+	return t, x.p.outcome(ctx, err)
+}
+
+// GetTask implements Tasks.
+func (x pgTurn) GetTask(ctx context.Context, userID string, id int64) (Task, error) {
+	t, err := getTask(ctx, x.q, x.s, userID, id)
 	return t, x.p.outcome(ctx, err)
 }
 
 // ListTasks implements Tasks.
-func (x pgTurn) ListTasks(ctx context.Context, userID string, f TaskFilter) ([]Task, error) {
-	ts, err := listTasks(ctx, x.conn, userID, f)
+func (x pgTurn) ListTasks(ctx context.Context, userID string, tq TaskQuery) ([]Task, error) {
+	ts, err := listTasks(ctx, x.q, x.s, userID, tq)
 	return ts, x.p.outcome(ctx, err)
 }
 
-// CompleteTask implements Tasks.
-func (x pgTurn) CompleteTask(ctx context.Context, userID string, id int64) (Task, error) {
-	t, err := completeTask(ctx, x.conn, userID, id)
+// UpdateTask implements Tasks.
+func (x pgTurn) UpdateTask(ctx context.Context, userID string, id int64, patch TaskPatch) (Task, error) {
+	t, err := updateTask(ctx, x.q, x.s, userID, id, patch)
 	return t, x.p.outcome(ctx, err)
 }
 
 // DeleteTask implements Tasks.
 func (x pgTurn) DeleteTask(ctx context.Context, userID string, id int64) (Task, error) {
-	t, err := deleteTask(ctx, x.conn, userID, id)
-	return t, x.p.outcome(ctx, err)
-}
-
-// UpdateTask implements Tasks.
-func (x pgTurn) UpdateTask(ctx context.Context, userID string, id int64, patch TaskPatch) (Task, error) {
-	t, err := updateTask(ctx, x.conn, userID, id, patch)
+	t, err := deleteTask(ctx, x.q, x.s, userID, id)
 	return t, x.p.outcome(ctx, err)
 }
 
 // ListMessages implements TurnTx.
 func (x pgTurn) ListMessages(ctx context.Context, userID string, convID int64, pg Page) ([]Message, error) {
-	ms, err := listMessages(ctx, x.conn, userID, convID, pg)
+	ms, err := listMessages(ctx, x.q, x.s, userID, convID, pg)
 	return ms, x.p.outcome(ctx, err)
 }

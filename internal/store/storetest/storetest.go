@@ -25,11 +25,19 @@ import (
 
 var userSeq atomic.Int64
 
-// user returns a user id no other test uses, even across runs on one database.
+// user returns a user id no other test uses, even across runs on one
+// database. It is a UUID, which every kind of user_id column takes: text, and
+// the uuid of an adopted table.
 func user(t *testing.T) string {
 	t.Helper()
-	return fmt.Sprintf("u%d-%d", time.Now().UnixNano(), userSeq.Add(1))
+	n := uint64(time.Now().UnixNano())
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", n>>32, n>>16&0xffff, n&0xfff, userSeq.Add(1)&0xfff, userSeq.Load())
 }
+
+// completed is the patch that marks a task done.
+var completed = store.TaskPatch{Completed: ptr(true)}
+
+func ptr[T any](v T) *T { return &v }
 
 // Run runs the contract suite against the store that open returns.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
@@ -39,12 +47,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"Tasks", testTasks},
+		{"TaskPages", testTaskPages},
+		{"TaskPatch", testTaskPatch},
+		{"IdempotentWrite", testRunIdempotent},
 		{"TaskNotFoundAndIsolation", testTaskIsolation},
 		{"Conversations", testConversations},
 		{"ConversationPaging", testConversationPaging},
 		{"Messages", testMessages},
 		{"MessagePaging", testMessagePaging},
 		{"DeleteConversation", testDeleteConversation},
+		{"DeleteConversations", testDeleteConversations},
 		{"ConversationIsolation", testConversationIsolation},
 		{"RunTurn", testRunTurn},
 		{"RateLimit", testRateLimit},
@@ -97,12 +109,12 @@ func testTasks(t *testing.T, s store.Store) {
 	task := must[store.Task](t)
 	tasks := must[[]store.Task](t)
 
-	if got := tasks(s.ListTasks(ctx, u, store.TasksAll)); got == nil || len(got) != 0 {
+	if got := tasks(s.ListTasks(ctx, u, store.TaskQuery{Filter: store.TasksAll})); got == nil || len(got) != 0 {
 		t.Fatalf("new user's tasks = %#v, want empty non-nil", got)
 	}
-	a := task(s.AddTask(ctx, u, "Buy groceries", "milk, eggs"))
-	b := task(s.AddTask(ctx, u, "Pay bills", ""))
-	c := task(s.AddTask(ctx, u, "Call mom", ""))
+	a := task(s.AddTask(ctx, u, store.NewTask{Title: "Buy groceries", Description: "milk, eggs"}))
+	b := task(s.AddTask(ctx, u, store.NewTask{Title: "Pay bills"}))
+	c := task(s.AddTask(ctx, u, store.NewTask{Title: "Call mom"}))
 	if a.ID <= 0 || !(a.ID < b.ID && b.ID < c.ID) {
 		t.Fatalf("ids %d %d %d: want positive and increasing", a.ID, b.ID, c.ID)
 	}
@@ -111,11 +123,11 @@ func testTasks(t *testing.T, s store.Store) {
 	}
 	checkTime(t, "created_at", a.CreatedAt)
 
-	done := task(s.CompleteTask(ctx, u, b.ID))
+	done := task(s.UpdateTask(ctx, u, b.ID, completed))
 	if !done.Completed || done.Title != "Pay bills" || done.UpdatedAt.Before(b.UpdatedAt) {
 		t.Errorf("completed task = %+v", done)
 	}
-	if again := task(s.CompleteTask(ctx, u, b.ID)); !again.Completed {
+	if again := task(s.UpdateTask(ctx, u, b.ID, completed)); !again.Completed {
 		t.Errorf("completing twice: %+v", again)
 	}
 
@@ -127,7 +139,7 @@ func testTasks(t *testing.T, s store.Store) {
 		{store.TasksPending, []int64{a.ID, c.ID}},
 		{store.TasksCompleted, []int64{b.ID}},
 	} {
-		if got := ids(tasks(s.ListTasks(ctx, u, tc.f))); !reflect.DeepEqual(got, tc.want) {
+		if got := ids(tasks(s.ListTasks(ctx, u, store.TaskQuery{Filter: tc.f}))); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ListTasks(%s) = %v, want %v", tc.f, got, tc.want)
 		}
 	}
@@ -146,14 +158,161 @@ func testTasks(t *testing.T, s store.Store) {
 	if del.ID != a.ID || del.Title != "Buy groceries" {
 		t.Errorf("deleted = %+v", del)
 	}
-	if got := ids(tasks(s.ListTasks(ctx, u, store.TasksAll))); !reflect.DeepEqual(got, []int64{b.ID, c.ID}) {
+	if got := ids(tasks(s.ListTasks(ctx, u, store.TaskQuery{Filter: store.TasksAll}))); !reflect.DeepEqual(got, []int64{b.ID, c.ID}) {
 		t.Errorf("after delete: %v", got)
 	}
 	// Text is stored verbatim, whatever it looks like.
 	odd := "Robert'); DROP TABLE tasks;-- 🚀 \\ \"q\" %s $1"
-	got := task(s.AddTask(ctx, u, odd, odd))
+	got := task(s.AddTask(ctx, u, store.NewTask{Title: odd, Description: odd}))
 	if got.Title != odd || got.Description != odd {
 		t.Errorf("odd text came back as %q / %q", got.Title, got.Description)
+	}
+}
+
+// testTaskPages pages through every order, each page after the last task of
+// the one before, and sees every task exactly once in the order's sequence.
+func testTaskPages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	task := must[store.Task](t)
+	var made []store.Task
+	for _, title := range []string{"banana", "Apple", "cherry", "apple pie", "Date"} {
+		made = append(made, task(s.AddTask(ctx, u, store.NewTask{Title: title})))
+	}
+	// Completing the first makes it the most recently updated, once the
+	// clock has moved past the last creation.
+	for !store.Now().After(made[len(made)-1].CreatedAt) {
+	}
+	made[0] = task(s.UpdateTask(ctx, u, made[0].ID, completed))
+	byID := func(idx ...int) []int64 {
+		out := []int64{}
+		for _, i := range idx {
+			out = append(out, made[i].ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		sort   store.TaskSort
+		filter store.TaskFilter
+		want   []int64
+	}{
+		{store.SortOldest, store.TasksAll, byID(0, 1, 2, 3, 4)},
+		{"", store.TasksAll, byID(0, 1, 2, 3, 4)},
+		{store.SortCreated, store.TasksAll, byID(4, 3, 2, 1, 0)},
+		{store.SortUpdated, store.TasksAll, byID(0, 4, 3, 2, 1)},
+		{store.SortTitle, store.TasksAll, byID(1, 3, 0, 2, 4)},
+		{store.SortTitle, store.TasksPending, byID(1, 3, 2, 4)},
+		{store.SortCreated, store.TasksCompleted, byID(0)},
+	} {
+		var got []int64
+		after := int64(0)
+		for range 10 {
+			page := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Filter: tc.filter, Sort: tc.sort, Limit: 2, After: after}))
+			if len(page) > 2 {
+				t.Fatalf("%s page of %d tasks, limit 2", tc.sort, len(page))
+			}
+			got = append(got, ids(page)...)
+			if len(page) < 2 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("sort %q filter %s paged = %v, want %v", tc.sort, tc.filter, got, tc.want)
+		}
+		if all := ids(must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Filter: tc.filter, Sort: tc.sort}))); !reflect.DeepEqual(all, tc.want) {
+			t.Errorf("sort %q filter %s unpaged = %v, want %v", tc.sort, tc.filter, all, tc.want)
+		}
+	}
+	// A cursor the user does not have gives an empty page.
+	if got := must[[]store.Task](t)(s.ListTasks(ctx, user(t), store.TaskQuery{After: made[1].ID})); len(got) != 0 {
+		t.Errorf("another user's cursor gave %v", ids(got))
+	}
+}
+
+// testTaskPatch sets, toggles and clears fields; what is not sent stays.
+func testTaskPatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	task := must[store.Task](t)
+	a := task(s.AddTask(ctx, u, store.NewTask{Title: "Water plants", Description: "the ferns", Completed: true}))
+	if !a.Completed || a.UserID != u {
+		t.Fatalf("created = %+v", a)
+	}
+	if got := task(s.GetTask(ctx, u, a.ID)); got != a {
+		t.Errorf("GetTask = %+v, want %+v", got, a)
+	}
+	toggled := task(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Toggle: true}))
+	if toggled.Completed || toggled.Title != a.Title || toggled.Description != a.Description {
+		t.Errorf("toggled = %+v", toggled)
+	}
+	back := task(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Toggle: true, Completed: ptr(false)}))
+	if !back.Completed {
+		t.Errorf("toggle wins over completed: %+v", back)
+	}
+	set := task(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Completed: ptr(false)}))
+	if set.Completed {
+		t.Errorf("set pending = %+v", set)
+	}
+	cleared := task(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Description: ptr("")}))
+	if cleared.Description != "" || cleared.Title != a.Title {
+		t.Errorf("cleared description = %+v", cleared)
+	}
+	same := task(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{}))
+	if same.Title != a.Title || same.Completed || same.Description != "" {
+		t.Errorf("empty patch = %+v", same)
+	}
+	if _, err := s.GetTask(ctx, user(t), a.ID); !errors.Is(err, store.ErrTaskNotFound) {
+		t.Errorf("another user's GetTask: %v, want ErrTaskNotFound", err)
+	}
+}
+
+// testRunIdempotent runs a write once per key and replays its response.
+func testRunIdempotent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	var runs atomic.Int64
+	create := func(title string) func(context.Context, store.Tasks) (json.RawMessage, error) {
+		return func(ctx context.Context, tx store.Tasks) (json.RawMessage, error) {
+			runs.Add(1)
+			task, err := tx.AddTask(ctx, u, store.NewTask{Title: title})
+			return json.RawMessage(fmt.Sprintf(`{"id":%d}`, task.ID)), err
+		}
+	}
+	first, replayed, err := s.RunIdempotent(ctx, u, "k1", "h1", create("once"))
+	if err != nil || replayed {
+		t.Fatalf("first = %s %v %v", first, replayed, err)
+	}
+	again, replayed, err := s.RunIdempotent(ctx, u, "k1", "h1", create("once"))
+	if err != nil || !replayed || string(again) != string(first) || runs.Load() != 1 {
+		t.Errorf("replay = %s %v %v after %d runs", again, replayed, err, runs.Load())
+	}
+	if _, _, err := s.RunIdempotent(ctx, u, "k1", "other", create("once")); !errors.Is(err, store.ErrKeyReused) {
+		t.Errorf("reused key: %v", err)
+	}
+	// A failing write keeps nothing, and its key can be used again.
+	_, _, err = s.RunIdempotent(ctx, u, "k2", "h2", func(ctx context.Context, tx store.Tasks) (json.RawMessage, error) {
+		if _, err := tx.AddTask(ctx, u, store.NewTask{Title: "rolled back"}); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("boom")
+	})
+	if err == nil {
+		t.Fatal("the failing write succeeded")
+	}
+	if _, _, err := s.RunIdempotent(ctx, u, "k2", "h2", create("second try")); err != nil {
+		t.Errorf("retry after failure: %v", err)
+	}
+	// Without a key it simply runs.
+	if _, replayed, err := s.RunIdempotent(ctx, u, "", "", create("no key")); err != nil || replayed {
+		t.Errorf("no key: %v %v", replayed, err)
+	}
+	var titles []string
+	for _, task := range must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{})) {
+		titles = append(titles, task.Title)
+	}
+	if want := []string{"once", "second try", "no key"}; !reflect.DeepEqual(titles, want) {
+		t.Errorf("tasks = %v, want %v", titles, want)
 	}
 }
 
@@ -161,11 +320,11 @@ func testTaskIsolation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	owner, other := user(t), user(t)
 	task := must[store.Task](t)
-	a := task(s.AddTask(ctx, owner, "Secret", ""))
+	a := task(s.AddTask(ctx, owner, store.NewTask{Title: "Secret"}))
 	title := "hijacked"
 
 	for name, fn := range map[string]func(u string, id int64) error{
-		"complete": func(u string, id int64) error { _, err := s.CompleteTask(ctx, u, id); return err },
+		"complete": func(u string, id int64) error { _, err := s.UpdateTask(ctx, u, id, completed); return err },
 		"delete":   func(u string, id int64) error { _, err := s.DeleteTask(ctx, u, id); return err },
 		"update": func(u string, id int64) error {
 			_, err := s.UpdateTask(ctx, u, id, store.TaskPatch{Title: &title})
@@ -179,10 +338,10 @@ func testTaskIsolation(t *testing.T, s store.Store) {
 			t.Errorf("%s missing task: err = %v, want ErrNotFound", name, err)
 		}
 	}
-	if got := must[[]store.Task](t)(s.ListTasks(ctx, other, store.TasksAll)); len(got) != 0 {
+	if got := must[[]store.Task](t)(s.ListTasks(ctx, other, store.TaskQuery{Filter: store.TasksAll})); len(got) != 0 {
 		t.Errorf("other user sees %v", got)
 	}
-	got := must[[]store.Task](t)(s.ListTasks(ctx, owner, store.TasksAll))
+	got := must[[]store.Task](t)(s.ListTasks(ctx, owner, store.TaskQuery{Filter: store.TasksAll}))
 	if len(got) != 1 || got[0].Title != "Secret" || got[0].Completed {
 		t.Errorf("owner's task changed: %+v", got)
 	}
@@ -208,8 +367,11 @@ func testConversations(t *testing.T, s store.Store) {
 		t.Errorf("get = %+v, want %+v", got, c)
 	}
 	again := conv(startTurn(ctx, s, u, c.ID, "second"))
-	if again.ID != c.ID || again.MessageCount != 2 || again.Title != c.Title || again.UpdatedAt.Before(c.UpdatedAt) {
+	if again.ID != c.ID || again.UpdatedAt.Before(c.UpdatedAt) {
 		t.Errorf("second turn = %+v", again)
+	}
+	if got := conv(s.GetConversation(ctx, u, c.ID)); got.MessageCount != 2 || got.Title != c.Title || !got.UpdatedAt.Equal(again.UpdatedAt) {
+		t.Errorf("after the second turn = %+v, want %+v with 2 messages", got, again)
 	}
 	if _, err := startTurn(ctx, s, user(t), c.ID, "intrude"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("StartTurn in another user's conversation: err = %v", err)
@@ -378,6 +540,27 @@ func testDeleteConversation(t *testing.T, s store.Store) {
 	}
 }
 
+func testDeleteConversations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, other := user(t), user(t)
+	for range 3 {
+		must[store.Conversation](t)(startTurn(ctx, s, u, 0, "mine"))
+	}
+	keep := must[store.Conversation](t)(startTurn(ctx, s, other, 0, "theirs"))
+	if n := must[int](t)(s.DeleteConversations(ctx, u)); n != 3 {
+		t.Errorf("deleted %d conversations, want 3", n)
+	}
+	if got := must[[]store.Conversation](t)(s.ListConversations(ctx, u, store.Page{Limit: 10})); len(got) != 0 {
+		t.Errorf("left %+v", got)
+	}
+	if _, err := s.GetConversation(ctx, other, keep.ID); err != nil {
+		t.Errorf("another user's conversation went too: %v", err)
+	}
+	if n := must[int](t)(s.DeleteConversations(ctx, u)); n != 0 {
+		t.Errorf("deleting none said %d", n)
+	}
+}
+
 func testConversationIsolation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	owner, other := user(t), user(t)
@@ -410,17 +593,17 @@ var errBoom = errors.New("boom")
 func testRunTurn(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
-	pre := must[store.Task](t)(s.AddTask(ctx, u, "before", ""))
+	pre := must[store.Task](t)(s.AddTask(ctx, u, store.NewTask{Title: "before"}))
 
 	// A failing turn keeps nothing: no conversation, no message, no task change.
 	_, _, err := s.RunTurn(ctx, store.Turn{UserID: u, Content: "rolled back"}, func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
 		if conv.ID <= 0 || conv.MessageCount != 1 || conv.Title != "rolled back" {
 			return store.Message{}, nil, fmt.Errorf("conversation in turn = %+v", conv)
 		}
-		if _, err := tx.AddTask(ctx, u, "rolled back", ""); err != nil {
+		if _, err := tx.AddTask(ctx, u, store.NewTask{Title: "rolled back"}); err != nil {
 			return store.Message{}, nil, err
 		}
-		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
+		if _, err := tx.UpdateTask(ctx, u, pre.ID, completed); err != nil {
 			return store.Message{}, nil, err
 		}
 		if _, err := tx.DeleteTask(ctx, u, pre.ID); err != nil {
@@ -431,7 +614,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("RunTurn err = %v, want the callback's error", err)
 	}
-	tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TasksAll))
+	tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Filter: store.TasksAll}))
 	if len(tasks) != 1 || tasks[0].ID != pre.ID || tasks[0].Completed {
 		t.Errorf("after rollback tasks = %+v", tasks)
 	}
@@ -447,7 +630,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 		if got, err := tx.ListMessages(ctx, u, conv.ID, store.Page{Limit: 10}); err != nil || len(got) != 1 || got[0].Content != "kept" || conv.MessageCount != 1 {
 			return store.Message{}, nil, fmt.Errorf("read own write: %+v, %+v, %v", conv, got, err)
 		}
-		if _, err := tx.CompleteTask(ctx, u, pre.ID); err != nil {
+		if _, err := tx.UpdateTask(ctx, u, pre.ID, completed); err != nil {
 			return store.Message{}, nil, err
 		}
 		return store.Message{Role: store.RoleAssistant, Content: "Done.", ToolCalls: calls}, json.RawMessage(`{"r":1}`), nil
@@ -460,7 +643,7 @@ func testRunTurn(t *testing.T, s store.Store) {
 		msgs[1].Role != store.RoleUser || msgs[1].Content != "kept" {
 		t.Errorf("stored turn = %+v", msgs)
 	}
-	if tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TasksCompleted)); len(tasks) != 1 {
+	if tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Filter: store.TasksCompleted})); len(tasks) != 1 {
 		t.Errorf("committed completion missing: %+v", tasks)
 	}
 
@@ -628,7 +811,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 	errs := make(chan error, 2*n)
 	for i := range n {
 		wg.Go(func() {
-			if _, err := s.AddTask(ctx, u, fmt.Sprint("task ", i), ""); err != nil {
+			if _, err := s.AddTask(ctx, u, store.NewTask{Title: fmt.Sprint("task ", i)}); err != nil {
 				errs <- err
 			}
 			if _, err := s.AppendMessage(ctx, u, store.Message{ConversationID: c.ID, Role: store.RoleUser, Content: fmt.Sprint(i)}); err != nil {
@@ -641,7 +824,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 	for err := range errs {
 		t.Error(err)
 	}
-	tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TasksAll))
+	tasks := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Filter: store.TasksAll}))
 	seen := map[int64]bool{}
 	for _, task := range tasks {
 		seen[task.ID] = true
@@ -658,10 +841,10 @@ func testCanceled(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	u := user(t)
-	if _, err := s.AddTask(ctx, u, "never", ""); err == nil {
+	if _, err := s.AddTask(ctx, u, store.NewTask{Title: "never"}); err == nil {
 		t.Error("AddTask with a canceled context succeeded")
 	}
-	if got := must[[]store.Task](t)(s.ListTasks(context.Background(), u, store.TasksAll)); len(got) != 0 {
+	if got := must[[]store.Task](t)(s.ListTasks(context.Background(), u, store.TaskQuery{Filter: store.TasksAll})); len(got) != 0 {
 		t.Errorf("canceled write stored %v", got)
 	}
 }
