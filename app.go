@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,7 +67,7 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	}
 	a.standing.agent = a.agent.Name()
 
-	a.handler = withRequestLog(a.log, withRecover(withCORS(cfg.CORSOrigins, dispatch(newMux(a.routeTable())))))
+	a.handler = withRequestLog(a.log, withRecover(withCORS(cfg.CORSOrigins, dispatch(newMuxes(a.routeTable())))))
 
 	ev := a.log.Info()
 	if len(a.standing.misconfigured) > 0 {
@@ -89,6 +90,7 @@ func (a *App) openStore(bg context.Context, opts options) {
 	pg, err := store.OpenPostgres(store.PostgresOptions{
 		URL: cfg.DatabaseURL, QueryMode: cfg.DatabaseQueryMode, Transport: cfg.DatabaseTransport,
 		WSProxy: cfg.DatabaseWSProxy, OnSpace: cfg.SpaceID != "", Tracer: opts.dbTracer,
+		Schema: cfg.DatabaseSchema, NoAdopt: strings.EqualFold(cfg.DatabaseAdopt, "off"),
 		Logger: a.log.With().Str("component", "store").Logger(),
 	})
 	if err != nil {

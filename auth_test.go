@@ -177,9 +177,9 @@ func TestAuthSharedSecret(t *testing.T) {
 func tasksWithToken(t *testing.T, h http.Handler, user, token string) []task {
 	t.Helper()
 	res := do(t, h, "GET", "/api/"+user+"/tasks", nil, "Authorization", "Bearer "+token)
-	var r struct{ Tasks []task }
+	var r []task
 	res.json(&r)
-	return r.Tasks
+	return r
 }
 
 func noneToken(t *testing.T, c jwt.MapClaims) string {

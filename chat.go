@@ -1,15 +1,11 @@
 package taskchat
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,26 +24,40 @@ type chatRequest struct {
 	ConversationID int64 // 0: start a new conversation
 }
 
+// chatResponse is a turn's answer. The reply is also under "message",
+// where two of the surveyed frontends read it.
 type chatResponse struct {
-	ConversationID int64            `json:"conversation_id"`
-	Response       string           `json:"response"`
-	Agent          string           `json:"agent"`
-	ToolCalls      []store.ToolCall `json:"tool_calls"`
+	ConversationID int64          `json:"conversation_id"`
+	Response       string         `json:"response"`
+	Message        string         `json:"message"`
+	Agent          string         `json:"agent"`
+	ToolCalls      []toolCallJSON `json:"tool_calls"`
+}
+
+// toolCallJSON is a tool call as a chat answer shows it; its arguments are
+// also under "args", which one surveyed frontend iterates (and fails
+// without).
+type toolCallJSON struct {
+	Tool      string          `json:"tool"`
+	Arguments json.RawMessage `json:"arguments"`
+	Result    json.RawMessage `json:"result"`
+	Args      json.RawMessage `json:"args"`
+}
+
+func toolCallViews(calls []store.ToolCall) []toolCallJSON {
+	out := make([]toolCallJSON, len(calls))
+	for i, c := range calls {
+		out[i] = toolCallJSON{Tool: c.Tool, Arguments: c.Arguments, Result: c.Result, Args: c.Arguments}
+	}
+	return out
 }
 
 // decodeChat reads and validates a chat request. Every failure is an apiError
 // with a sentence the person can act on.
 func decodeChat(w http.ResponseWriter, r *http.Request, lim chatLimits) (chatRequest, error) {
-	var req chatRequest
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return req, errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request as JSON with Content-Type: application/json.")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, lim.bodyBytes))
+	body, err := readJSONBody(w, r, lim.bodyBytes, false)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return req, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than %d bytes.", lim.bodyBytes)
-		}
-		return req, errorf(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
+		return chatRequest{}, err
 	}
 	return parseChat(body, lim.messageChars)
 }
@@ -56,22 +66,12 @@ func decodeChat(w http.ResponseWriter, r *http.Request, lim chatLimits) (chatReq
 // target can drive it directly.
 func parseChat(body []byte, maxChars int) (chatRequest, error) {
 	var req chatRequest
-	if !utf8.Valid(body) {
-		return req, errorf(http.StatusBadRequest, "invalid_utf8", "The request body is not valid UTF-8.")
-	}
 	var raw struct {
 		Message        json.RawMessage `json:"message"`
 		ConversationID json.RawMessage `json:"conversation_id"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&raw); err != nil {
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return req, errorf(http.StatusBadRequest, "invalid_json", "The request body must be a JSON object.")
-		}
-		return req, errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return req, errorf(http.StatusBadRequest, "invalid_json", "The request body must hold exactly one JSON object.")
+	if err := decodeObject(body, &raw); err != nil {
+		return req, err
 	}
 	if len(raw.Message) == 0 || string(raw.Message) == "null" {
 		return req, invalidInput("The field \"message\" is required.")
@@ -196,7 +196,7 @@ func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, t
 			return store.Message{}, nil, err
 		}
 		calls := tools.Calls()
-		body, err := json.Marshal(chatResponse{ConversationID: conv.ID, Response: reply.Text, Agent: reply.Agent, ToolCalls: calls})
+		body, err := json.Marshal(chatResponse{ConversationID: conv.ID, Response: reply.Text, Message: reply.Text, Agent: reply.Agent, ToolCalls: toolCallViews(calls)})
 		msg := store.Message{ConversationID: conv.ID, Role: store.RoleAssistant, Content: reply.Text, ToolCalls: calls}
 		return msg, body, err
 	}

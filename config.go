@@ -10,6 +10,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/taskchat/taskchat/internal/store"
 )
 
 // Config is every setting taskchat reads, parsed once from the environment.
@@ -23,6 +25,8 @@ type Config struct {
 	DatabaseQueryMode string `env:"DATABASE_QUERY_MODE"`
 	DatabaseTransport string `env:"DATABASE_TRANSPORT"`
 	DatabaseWSProxy   string `env:"DATABASE_WS_PROXY"`
+	DatabaseSchema    string `env:"DATABASE_SCHEMA, default=taskchat"`
+	DatabaseAdopt     string `env:"DATABASE_ADOPT, default=auto"`
 
 	LLMAPIKey   string        `env:"LLM_API_KEY"`
 	LLMProvider string        `env:"LLM_PROVIDER"`
@@ -73,6 +77,8 @@ var checks = []struct {
 	{"DATABASE_QUERY_MODE", func(c *Config) bool { return oneOf(c.DatabaseQueryMode, "", "exec", "simple") }},
 	{"DATABASE_TRANSPORT", func(c *Config) bool { return oneOf(c.DatabaseTransport, "", "tcp", "websocket") }},
 	{"DATABASE_WS_PROXY", func(c *Config) bool { return c.DatabaseWSProxy == "" || validURL(c.DatabaseWSProxy, "ws", "wss") }},
+	{"DATABASE_SCHEMA", func(c *Config) bool { return store.ValidSchemaName(c.DatabaseSchema) }},
+	{"DATABASE_ADOPT", func(c *Config) bool { return oneOf(c.DatabaseAdopt, "auto", "off") }},
 	{"LLM_PROVIDER", func(c *Config) bool { _, ok := providerNamed(c.LLMProvider); return c.LLMProvider == "" || ok }},
 	{"LLM_BASE_URL", func(c *Config) bool { return c.LLMBaseURL == "" || validURL(c.LLMBaseURL, "http", "https") }},
 	{"LLM_TIMEOUT", func(c *Config) bool { return c.LLMTimeout > 0 && c.LLMTimeout <= 10*time.Minute }},
@@ -88,9 +94,10 @@ var checks = []struct {
 
 // keepInvalid are the variables whose default would silently change what
 // the service is: an unusable DATABASE_URL must not become the memory store,
-// nor a short AUTH_SECRET turn auth off. They stay as set, and the API is
-// refused until they are fixed.
-var keepInvalid = []string{"DATABASE_URL", "AUTH_SECRET"}
+// a bad DATABASE_SCHEMA must not create the default one, nor a short
+// AUTH_SECRET turn auth off. They stay as set, and the API is refused until
+// they are fixed.
+var keepInvalid = []string{"DATABASE_URL", "DATABASE_SCHEMA", "AUTH_SECRET"}
 
 func oneOf(v string, choices ...string) bool { return slices.Contains(choices, strings.ToLower(v)) }
 

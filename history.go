@@ -1,7 +1,9 @@
 package taskchat
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 
@@ -29,7 +31,7 @@ func pageParams(r *http.Request, defaultLimit int) (store.Page, error) {
 	if v := q.Get("before"); v != "" || q.Has("before") {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			return p, errorf(http.StatusBadRequest, "invalid_before", "before must be a positive id taken from next_before.")
+			return p, errorf(http.StatusBadRequest, "invalid_before", "before must be a positive id, as the Link header's next page gives it.")
 		}
 		p.Before = n
 	}
@@ -57,65 +59,91 @@ func nextBefore[T any](rows []T, limit int, id func(T) int64) ([]T, *int64) {
 	return rows, &next
 }
 
-type conversationsResponse struct {
-	Conversations []store.Conversation `json:"conversations"`
-	NextBefore    *int64               `json:"next_before"`
+// setNextLink says where the next page is, as GitHub's API does (RFC 8288):
+// this request's path and query with ?before= the cursor.
+func setNextLink(w http.ResponseWriter, r *http.Request, next *int64) {
+	if next == nil {
+		return
+	}
+	q := r.URL.Query()
+	q.Set("before", strconv.FormatInt(*next, 10))
+	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"next\"", u.String()))
+}
+
+// conversationsPage loads a page of the user's conversations.
+func conversationsPage(w http.ResponseWriter, r *http.Request, st store.Store) ([]store.Conversation, bool) {
+	p, err := pageParams(r, defaultConversationLimit)
+	if err != nil {
+		writeError(w, r, err)
+		return nil, false
+	}
+	limit := p.Limit
+	p.Limit++
+	convs, err := st.ListConversations(r.Context(), userOf(r), p)
+	if err != nil {
+		writeError(w, r, err)
+		return nil, false
+	}
+	convs, next := nextBefore(convs, limit, func(c store.Conversation) int64 { return c.ID })
+	setNextLink(w, r, next)
+	return convs, true
 }
 
 // handleListConversations answers a page of the user's conversations, most
-// recently active first.
+// recently active first, as a bare array.
 func handleListConversations(st store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := pageParams(r, defaultConversationLimit)
-		if err != nil {
-			writeError(w, r, err)
-			return
+		if convs, ok := conversationsPage(w, r, st); ok {
+			encode(w, http.StatusOK, convs)
 		}
-		limit := p.Limit
-		p.Limit++
-		convs, err := st.ListConversations(r.Context(), userOf(r), p)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		convs, next := nextBefore(convs, limit, func(c store.Conversation) int64 { return c.ID })
-		encode(w, http.StatusOK, conversationsResponse{Conversations: convs, NextBefore: next})
 	})
 }
 
-// messagesPage loads a page of messages, oldest first, and its cursor.
-func messagesPage(r *http.Request, st store.Store, convID int64, p store.Page) ([]store.Message, *int64, error) {
+// handleTokenConversations is the conversation list of the routes that take
+// the user from the token. The surveyed frontends that call it read it
+// under "conversations" (DoniaBatool) and under "data" (ANOOSHA-QASIM), so
+// it carries both.
+func handleTokenConversations(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if convs, ok := conversationsPage(w, r, st); ok {
+			encode(w, http.StatusOK, map[string]any{"conversations": convs, "data": convs})
+		}
+	})
+}
+
+// messagesPage loads a page of a conversation's messages, oldest first,
+// and says where the next (older) page is.
+func messagesPage(w http.ResponseWriter, r *http.Request, st store.Store, convID int64) ([]store.Message, *int64, bool) {
+	p, err := pageParams(r, defaultMessageLimit)
+	if err != nil {
+		writeError(w, r, err)
+		return nil, nil, false
+	}
 	limit := p.Limit
 	p.Limit++
 	msgs, err := st.ListMessages(r.Context(), userOf(r), convID, p)
 	if err != nil {
-		return nil, nil, err
+		writeError(w, r, err)
+		return nil, nil, false
 	}
 	msgs, next := nextBefore(msgs, limit, func(m store.Message) int64 { return m.ID })
 	slices.Reverse(msgs)
-	return msgs, next, nil
-}
-
-// messagesParams reads the conversation id and the page of messages asked for.
-func messagesParams(r *http.Request) (int64, store.Page, error) {
-	id, err := conversationID(r)
-	if err != nil {
-		return 0, store.Page{}, err
-	}
-	p, err := pageParams(r, defaultMessageLimit)
-	return id, p, err
+	setNextLink(w, r, next)
+	return msgs, next, true
 }
 
 type conversationResponse struct {
-	Conversation store.Conversation `json:"conversation"`
-	Messages     []store.Message    `json:"messages"`
-	NextBefore   *int64             `json:"next_before"`
+	Conversation   store.Conversation `json:"conversation"`
+	ConversationID int64              `json:"conversation_id"`
+	Messages       []store.Message    `json:"messages"`
+	NextBefore     *int64             `json:"next_before"`
 }
 
 // handleGetConversation answers a conversation with its latest page of messages.
 func handleGetConversation(st store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, p, err := messagesParams(r)
+		id, err := conversationID(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -125,35 +153,68 @@ func handleGetConversation(st store.Store) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		msgs, next, err := messagesPage(r, st, id, p)
-		if err != nil {
-			writeError(w, r, err)
-			return
+		if msgs, next, ok := messagesPage(w, r, st, id); ok {
+			encode(w, http.StatusOK, conversationResponse{Conversation: conv, ConversationID: id, Messages: msgs, NextBefore: next})
 		}
-		encode(w, http.StatusOK, conversationResponse{Conversation: conv, Messages: msgs, NextBefore: next})
 	})
 }
 
-type messagesResponse struct {
-	ConversationID int64           `json:"conversation_id"`
-	Messages       []store.Message `json:"messages"`
-	NextBefore     *int64          `json:"next_before"`
-}
-
-// handleListMessages answers a page of a conversation's messages.
+// handleListMessages answers a page of a conversation's messages as a bare
+// array, oldest first.
 func handleListMessages(st store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, p, err := messagesParams(r)
+		id, err := conversationID(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		msgs, next, err := messagesPage(r, st, id, p)
+		if msgs, _, ok := messagesPage(w, r, st, id); ok {
+			encode(w, http.StatusOK, msgs)
+		}
+	})
+}
+
+// tokenMessages is a page of messages as the token routes answer it: under
+// "messages" with the conversation's id (DoniaBatool's frontend) and under
+// "data" (ANOOSHA-QASIM's).
+type tokenMessages struct {
+	ConversationID *int64          `json:"conversation_id"`
+	Messages       []store.Message `json:"messages"`
+	Data           []store.Message `json:"data"`
+}
+
+// handleTokenMessages is handleListMessages for the routes that take the
+// user from the token.
+func handleTokenMessages(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := conversationID(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, messagesResponse{ConversationID: id, Messages: msgs, NextBefore: next})
+		if msgs, _, ok := messagesPage(w, r, st, id); ok {
+			encode(w, http.StatusOK, tokenMessages{ConversationID: &id, Messages: msgs, Data: msgs})
+		}
+	})
+}
+
+// handleLatestConversation answers the most recently active conversation's
+// latest messages, or a null conversation_id and no messages.
+func handleLatestConversation(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		convs, err := st.ListConversations(r.Context(), userOf(r), store.Page{Limit: 1})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if len(convs) == 0 {
+			encode(w, http.StatusOK, tokenMessages{Messages: []store.Message{}, Data: []store.Message{}})
+			return
+		}
+		id := convs[0].ID
+		if msgs, _, ok := messagesPage(w, r, st, id); ok {
+			encode(w, http.StatusOK, tokenMessages{ConversationID: &id, Messages: msgs, Data: msgs})
+		}
 	})
 }
 
@@ -166,6 +227,17 @@ func handleDeleteConversation(st store.Store) http.Handler {
 			return
 		}
 		if err := st.DeleteConversation(r.Context(), userOf(r), id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleDeleteConversations deletes all the user's conversations.
+func handleDeleteConversations(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := st.DeleteConversations(r.Context(), userOf(r)); err != nil {
 			writeError(w, r, err)
 			return
 		}

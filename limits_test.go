@@ -46,7 +46,7 @@ func TestRateLimit(t *testing.T) {
 		}
 		// Other users and other routes are not limited.
 		chat(t, h, "someone-else", "hello", nil)
-		getJSON(t, h, "/api/limited/tasks", &struct{}{})
+		getJSON(t, h, "/api/limited/tasks", &[]task{})
 	})
 }
 
@@ -179,7 +179,7 @@ func TestIdempotencyKeyExpiry(t *testing.T) {
 	defer conn.Close(context.Background())
 	age := func(key, by string) {
 		t.Helper()
-		if _, err := conn.Exec(context.Background(), "update idempotency_keys set created_at = now() - $2::interval where key = $1", key, by); err != nil {
+		if _, err := conn.Exec(context.Background(), "update taskchat.idempotency_keys set created_at = now() - $2::interval where key = $1", key, by); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -196,7 +196,7 @@ func TestIdempotencyKeyExpiry(t *testing.T) {
 
 	// A pending key left by a turn that never finished, for this very request.
 	sum := sha256.Sum256([]byte("0\x00Add a task to renew the lease"))
-	if _, err := conn.Exec(context.Background(), "insert into idempotency_keys (user_id, key, request_hash) values ('aging', 'stuck', $1)", hex.EncodeToString(sum[:])); err != nil {
+	if _, err := conn.Exec(context.Background(), "insert into taskchat.idempotency_keys (user_id, key, request_hash) values ('aging', 'stuck', $1)", hex.EncodeToString(sum[:])); err != nil {
 		t.Fatal(err)
 	}
 	if res := postChat(t, h, "aging", body, "Idempotency-Key", "stuck"); res.Code != http.StatusConflict {

@@ -202,7 +202,7 @@ func TestLLMParallelCallsAndHistory(t *testing.T) {
 		!strings.Contains(string(r.ToolCalls[1].Result), `"task_id":2`) {
 		t.Fatalf("parallel calls = %+v", r.ToolCalls)
 	}
-	if ts := tasksOf(t, h, "par", "all"); len(ts) != 2 || ts[1].Description != "Room 4" {
+	if ts := tasksOf(t, h, "par", "all"); len(ts) != 2 || ts[1].Description == nil || *ts[1].Description != "Room 4" {
 		t.Errorf("tasks = %+v", ts)
 	}
 

@@ -95,10 +95,10 @@ func TestLoadWithOutage(t *testing.T) {
 	// Every 200 turn is stored once; a refused one is stored whole or not at
 	// all (a cut during commit leaves its outcome unknown to the client).
 	for u := range users {
-		var ts struct{ Tasks []task }
+		var ts []task
 		getJSON(t, h, fmt.Sprintf("/api/load%d/tasks", u), &ts)
 		titles := map[string]int{}
-		for _, tk := range ts.Tasks {
+		for _, tk := range ts {
 			titles[tk.Title]++
 		}
 		for i, o := range results[u] {

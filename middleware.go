@@ -192,7 +192,7 @@ func withCORS(allowed origins, next http.Handler) http.Handler {
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Set("Access-Control-Allow-Credentials", "true")
 			}
-			h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After")
+			h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Link, Idempotent-Replayed")
 		}
 		if !preflight {
 			next.ServeHTTP(w, r)
@@ -202,7 +202,7 @@ func withCORS(allowed origins, next http.Handler) http.Handler {
 		if ok {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
-			h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-ID")
 			h.Set("Access-Control-Max-Age", "600")
 		}
@@ -224,8 +224,8 @@ func requireConfigured(misconfigured bool, next http.Handler) http.Handler {
 type tokenUserKey struct{}
 
 // authenticate verifies the request's token when auth is on (v is not nil)
-// and puts its user in the context for requirePathUser; without a valid
-// token it answers 401.
+// and puts its user in the context for requirePathUser or
+// requireTokenUser; without a valid token it answers 401.
 func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 	if v == nil {
 		return next
@@ -249,7 +249,7 @@ func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
 
 // requirePathUser serves only a well-formed {user_id} and, when a token was
-// verified, only the token's own user.
+// verified, only the token's own user; that user is the request's.
 func requirePathUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uid := r.PathValue("user_id")
@@ -262,9 +262,44 @@ func requirePathUser(next http.Handler) http.Handler {
 			writeError(w, r, errorf(http.StatusForbidden, "forbidden", "This token belongs to another user."))
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, withUser(r, uid))
 	})
 }
 
+// requireAuthOn refuses the routes that take the user from the token while
+// auth is off: with no token to name the user, they could only guess.
+func requireAuthOn(on bool, next http.Handler) http.Handler {
+	if on {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="taskchat"`)
+		writeError(w, r, errorf(http.StatusUnauthorized, "auth_required",
+			"This route takes the user from a sign-in token, and auth is off: set AUTH_SECRET (or AUTH_JWKS_URL) and send Authorization: Bearer <token>, or use the same route under /api/{user_id}/."))
+	})
+}
+
+// requireTokenUser makes the verified token's user the request's.
+func requireTokenUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uid, _ := r.Context().Value(tokenUserKey{}).(string)
+		if !userIDPattern.MatchString(uid) {
+			writeError(w, r, errorf(http.StatusForbidden, "invalid_token_user", "The token's user id cannot be used here: it must be 1 to 128 characters from A-Z, a-z, 0-9 and . _ @ : -"))
+			return
+		}
+		logUser(r.Context(), uid)
+		next.ServeHTTP(w, withUser(r, uid))
+	})
+}
+
+type userKey struct{}
+
+func withUser(r *http.Request, user string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), userKey{}, user))
+}
+
 // userOf is the request's user, as the API middleware established it.
-func userOf(r *http.Request) string { return r.PathValue("user_id") }
+func userOf(r *http.Request) string {
+	u, _ := r.Context().Value(userKey{}).(string)
+	return u
+}

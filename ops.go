@@ -42,6 +42,7 @@ type healthResponse struct {
 	Agent    string   `json:"agent"`
 	Auth     string   `json:"auth"`
 	Version  string   `json:"version"`
+	Adopted  []string `json:"adopted"`
 	Problems []string `json:"problems"`
 }
 
@@ -51,9 +52,13 @@ const healthTimeout = time.Second
 // handleHealth answers 200 while the process serves, saying how healthy it is.
 func handleHealth(s standing, st store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ss := st.Status()
 		h := healthResponse{
 			Status: "healthy", Store: s.store, Database: "none", Agent: s.agent,
-			Auth: "off", Version: s.version, Problems: s.problems(),
+			Auth: "off", Version: s.version, Adopted: ss.Adopted, Problems: append(s.problems(), ss.Problems...),
+		}
+		if h.Adopted == nil {
+			h.Adopted = []string{}
 		}
 		if s.auth {
 			h.Auth = "jwt"
@@ -89,7 +94,10 @@ func handleReady(s standing, st store.Store) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		if err := st.Ready(ctx); err != nil {
-			writeError(w, r, errDatabaseUnavailable)
+			if toAPIError(err) != errSchemaNotReady {
+				err = errDatabaseUnavailable
+			}
+			writeError(w, r, err)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")

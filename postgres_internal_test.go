@@ -37,13 +37,29 @@ func (r *roundTrips) TracePrepareStart(ctx context.Context, _ *pgx.Conn, _ pgx.T
 func (r *roundTrips) TracePrepareEnd(context.Context, *pgx.Conn, pgx.TracePrepareEndData) {}
 
 func TestChatTurnRoundTrips(t *testing.T) {
-	for _, mode := range []string{"", "exec", "simple"} {
-		t.Run("mode="+mode, func(t *testing.T) {
+	for _, tc := range []struct{ name, mode, schema string }{
+		{"default", "", ""}, {"exec", "exec", ""}, {"simple", "simple", ""},
+		// The common peer schema, adopted in place: the same round trips.
+		{"adopted", "", pgtest.FreeSchema},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			rt := &roundTrips{}
+			dbURL := pgtest.NewDatabase(t)
+			if tc.schema != "" {
+				pgtest.Exec(t, dbURL, tc.schema)
+			}
 			// One connection, so the warm-up turn has prepared what later turns use.
-			env := map[string]string{"DATABASE_URL": pgtest.WithParam(t, pgtest.NewDatabase(t), "pool_max_conns", "1"), "DATABASE_QUERY_MODE": mode}
+			env := map[string]string{"DATABASE_URL": pgtest.WithParam(t, dbURL, "pool_max_conns", "1"), "DATABASE_QUERY_MODE": tc.mode}
 			a := newApp(func(k string) string { return env[k] }, zerolog.NewTestWriter(t), options{dbTracer: rt})
 			t.Cleanup(a.Close)
+			if tc.schema != "" {
+				if st := a.store.Status(); len(st.Adopted) != 3 {
+					_ = a.store.Ready(context.Background())
+					if st = a.store.Status(); len(st.Adopted) != 3 {
+						t.Fatalf("not adopted: %+v", st)
+					}
+				}
+			}
 
 			turn := func(msg string, conv int64) int64 {
 				t.Helper()
@@ -51,7 +67,8 @@ func TestChatTurnRoundTrips(t *testing.T) {
 				if conv != 0 {
 					body = `{"message":"` + msg + `","conversation_id":` + jsonInt(conv) + `}`
 				}
-				req := httptest.NewRequest("POST", "/api/rt/chat", strings.NewReader(body))
+				// A UUID, as the adopted tasks table's uuid user_id needs.
+				req := httptest.NewRequest("POST", "/api/5b0c4d3e-2f1a-4b6c-8d7e-9f0a1b2c3d4e/chat", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				rec := httptest.NewRecorder()
 				a.ServeHTTP(rec, req)

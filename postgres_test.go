@@ -138,7 +138,7 @@ func TestPostgresMigratesOnce(t *testing.T) {
 	}
 	defer conn.Close(context.Background())
 	var version int
-	if err := conn.QueryRow(context.Background(), "select version from taskchat_schema_version").Scan(&version); err != nil || version != len(files) {
+	if err := conn.QueryRow(context.Background(), "select version from taskchat.schema_version").Scan(&version); err != nil || version != len(files) {
 		t.Errorf("schema version = %d, %v", version, err)
 	}
 }

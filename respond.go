@@ -1,13 +1,17 @@
 package taskchat
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -56,11 +60,17 @@ var domainErrors = []struct {
 	{target: store.ErrRateLimited, answer: rateLimited},
 	{target: store.ErrKeyInUse, fixed: errorf(http.StatusConflict, "idempotency_key_in_use", "A request with this Idempotency-Key is still being answered; retry shortly.")},
 	{target: store.ErrKeyReused, fixed: errorf(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was already used for a different message.")},
+	{target: store.ErrSchema, fixed: errSchemaNotReady},
+	{target: store.ErrUnknownUser, fixed: errorf(http.StatusUnprocessableEntity, "unknown_user", "This database keeps rows only for the users in its users table, and this user is not one of them; sign up first.")},
+	{target: store.ErrValueRejected, fixed: invalidInput("The database refused a value: it is too long or not of the kind its column holds.")},
 	{target: store.ErrUnavailable, fixed: errDatabaseUnavailable},
 	{target: context.DeadlineExceeded, fixed: errDatabaseUnavailable},
 }
 
-var errDatabaseUnavailable = errorf(http.StatusServiceUnavailable, "database_unavailable", "The database is unavailable right now; please retry shortly.")
+var (
+	errDatabaseUnavailable = errorf(http.StatusServiceUnavailable, "database_unavailable", "The database is unavailable right now; please retry shortly.")
+	errSchemaNotReady      = errorf(http.StatusServiceUnavailable, "database_schema_error", "The database's schema is not ready for taskchat; its operator can see why at /health.")
+)
 
 // rateLimited says how many turns a minute are allowed and when to retry.
 func rateLimited(err error) *apiError {
@@ -113,6 +123,58 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
 	encode(w, ae.Status, ae)
+}
+
+// readJSONBody reads a JSON request body of at most limit bytes. With
+// optional, an empty body is returned as nil whatever its Content-Type, as
+// frontends send a bodiless PATCH with or without one.
+func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool) ([]byte, error) {
+	isJSON := func() error {
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the request as JSON with Content-Type: application/json.")
+		}
+		return nil
+	}
+	if !optional {
+		if err := isJSON(); err != nil {
+			return nil, err
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than %d bytes.", limit)
+		}
+		return nil, errorf(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
+	}
+	if optional {
+		if len(bytes.TrimSpace(body)) == 0 {
+			return nil, nil
+		}
+		if err := isJSON(); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// decodeObject decodes a body that must be exactly one JSON object, in
+// UTF-8, into v (whose fields are best json.RawMessage, checked after).
+func decodeObject(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return errorf(http.StatusBadRequest, "invalid_utf8", "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			return errorf(http.StatusBadRequest, "invalid_json", "The request body must be a JSON object.")
+		}
+		return errorf(http.StatusBadRequest, "invalid_json", "The request body is not valid JSON.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(http.StatusBadRequest, "invalid_json", "The request body must hold exactly one JSON object.")
+	}
+	return nil
 }
 
 // encode writes v as JSON with status. Headers are set before WriteHeader.

@@ -13,17 +13,50 @@ type route struct {
 }
 
 // routeTable lists every route in one place, each with the handler maker
-// that serves it and what that handler uses. Data routes go through api.
+// that serves it and what that handler uses. Data routes go through api
+// (the user from the path) or tokenAPI (the user from the token).
 func (a *App) routeTable() []route {
-	st, api := a.store, a.api
+	st, api, tokenAPI := a.store, a.api, a.tokenAPI
+	lim := chatLimitsOf(a.cfg)
+	body := a.cfg.maxBodyBytes()
 	return []route{
-		{"POST /api/{user_id}/chat", api(handleChat(chatLimitsOf(a.cfg), st, a.agent))},
+		// Chat and history, the user in the path.
+		{"POST /api/{user_id}/chat", api(handleChat(lim, st, a.agent))},
 		{"GET /api/{user_id}/conversations", api(handleListConversations(st))},
 		{"GET /api/{user_id}/conversations/{conversation_id}", api(handleGetConversation(st))},
 		{"DELETE /api/{user_id}/conversations/{conversation_id}", api(handleDeleteConversation(st))},
 		{"GET /api/{user_id}/conversations/{conversation_id}/messages", api(handleListMessages(st))},
-		{"GET /api/{user_id}/tasks", api(handleListTasks(st))},
 
+		// The Phase II task API, the user in the path.
+		{"GET /api/{user_id}/tasks", api(handleListTasks(st))},
+		{"POST /api/{user_id}/tasks", api(handleCreateTask(st, body))},
+		{"GET /api/{user_id}/tasks/{task_id}", api(handleGetTask(st))},
+		{"PUT /api/{user_id}/tasks/{task_id}", api(handleUpdateTask(st, body))},
+		{"PATCH /api/{user_id}/tasks/{task_id}", api(handleUpdateTask(st, body))},
+		{"DELETE /api/{user_id}/tasks/{task_id}", api(handleDeleteTask(st))},
+		{"PATCH /api/{user_id}/tasks/{task_id}/complete", api(handleCompleteTask(st, body))},
+		{"PATCH /api/{user_id}/tasks/{task_id}/toggle", api(handleToggleTask(st))},
+
+		// The same, the user from the token, in the shapes the surveyed
+		// frontends that call them read; /api/chat and /chat are the chat
+		// under the paths two of them use.
+		{"POST /api/chat", tokenAPI(handleChat(lim, st, a.agent))},
+		{"POST /chat", tokenAPI(handleChat(lim, st, a.agent))},
+		{"GET /api/tasks", tokenAPI(handleListTasks(st))},
+		{"POST /api/tasks", tokenAPI(handleCreateTask(st, body))},
+		{"GET /api/tasks/{task_id}", tokenAPI(handleGetTask(st))},
+		{"PUT /api/tasks/{task_id}", tokenAPI(handleUpdateTask(st, body))},
+		{"PATCH /api/tasks/{task_id}", tokenAPI(handleUpdateTask(st, body))},
+		{"DELETE /api/tasks/{task_id}", tokenAPI(handleDeleteTask(st))},
+		{"PATCH /api/tasks/{task_id}/complete", tokenAPI(handleCompleteTask(st, body))},
+		{"PATCH /api/tasks/{task_id}/toggle", tokenAPI(handleToggleTask(st))},
+		{"GET /api/conversations", tokenAPI(handleTokenConversations(st))},
+		{"DELETE /api/conversations", tokenAPI(handleDeleteConversations(st))},
+		{"GET /api/conversations/latest", tokenAPI(handleLatestConversation(st))},
+		{"GET /api/conversations/{conversation_id}/messages", tokenAPI(handleTokenMessages(st))},
+		{"DELETE /api/conversations/{conversation_id}", tokenAPI(handleDeleteConversation(st))},
+
+		// Operations and the page.
 		{"GET /health", handleHealth(a.standing, st)},
 		{"GET /api/health", handleHealth(a.standing, st)},
 		{"GET /ready", handleReady(a.standing, st)},
@@ -32,11 +65,20 @@ func (a *App) routeTable() []route {
 	}
 }
 
-// api wraps a data route in its middleware, one concern each: refused while
-// the service is misconfigured (503), the token verified when auth is on
-// (401), and {user_id} well-formed and the token's own (400, 403).
+// api wraps a data route whose user is in the path, in middleware of one
+// concern each: refused while the service is misconfigured (503), the token
+// verified when auth is on (401), and {user_id} well-formed and the token's
+// own (400, 403).
 func (a *App) api(h http.Handler) http.Handler {
 	return requireConfigured(len(a.standing.misconfigured) > 0, authenticate(a.auth, requirePathUser(h)))
+}
+
+// tokenAPI wraps a data route whose user is the token's: refused while
+// misconfigured (503) and while auth is off (401), then the token verified
+// (401) and its user taken.
+func (a *App) tokenAPI(h http.Handler) http.Handler {
+	return requireConfigured(len(a.standing.misconfigured) > 0,
+		requireAuthOn(a.auth != nil, authenticate(a.auth, requireTokenUser(h))))
 }
 
 // Routes lists the route patterns ("METHOD /path"); GET routes answer HEAD too.
@@ -48,19 +90,56 @@ func (a *App) Routes() []string {
 	return out
 }
 
-// newMux registers the route table; a conflicting pattern panics here, at
-// build time, which every test that builds the app would catch.
-func newMux(routes []route) *http.ServeMux {
-	mux := http.NewServeMux()
+// muxes registers the route table. The routes that take the user from the
+// token share their paths' shape with those of a user id ("/api/tasks/5"
+// and "/api/{user_id}/tasks" both match "/api/tasks/tasks"), so they get a
+// mux of their own, chosen by the path's second segment: those segments
+// ("tasks", "conversations") cannot be user ids. A conflicting pattern
+// panics here, at build time, which every test that builds the app catches.
+type muxes struct {
+	byUser, byToken *http.ServeMux
+	tokenSegments   map[string]bool
+}
+
+func newMuxes(routes []route) muxes {
+	m := muxes{byUser: http.NewServeMux(), byToken: http.NewServeMux(), tokenSegments: map[string]bool{}}
 	for _, r := range routes {
-		mux.Handle(r.pattern, r.handler)
+		// An /api/<literal>/… path of three segments or more would overlap
+		// the /api/{user_id}/… patterns.
+		if seg, n := apiSegment(r.pattern); n >= 3 && !strings.HasPrefix(seg, "{") {
+			m.tokenSegments[seg] = true
+		}
 	}
-	return mux
+	for _, r := range routes {
+		m.pick(r.pattern).Handle(r.pattern, r.handler)
+	}
+	return m
+}
+
+// apiSegment is the second segment of an /api/… path (or of a pattern's
+// path) and how many segments it has.
+func apiSegment(path string) (string, int) {
+	if _, p, ok := strings.Cut(path, " "); ok {
+		path = p
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(parts) < 2 || parts[0] != "api" {
+		return "", len(parts)
+	}
+	return parts[1], len(parts)
+}
+
+// pick is the mux for a request's path or a route's pattern.
+func (m muxes) pick(path string) *http.ServeMux {
+	if seg, _ := apiSegment(path); m.tokenSegments[seg] {
+		return m.byToken
+	}
+	return m.byUser
 }
 
 // dispatch routes a request: a trailing slash is dropped, a path with an
 // empty or dot segment is refused, and the mux's 404 and 405 are JSON.
-func dispatch(mux *http.ServeMux) http.Handler {
+func dispatch(m muxes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if len(p) > 1 && strings.HasSuffix(p, "/") {
@@ -74,7 +153,7 @@ func dispatch(mux *http.ServeMux) http.Handler {
 			writeError(w, r, errorf(http.StatusBadRequest, "invalid_path", "The URL path has an empty, \".\" or \"..\" segment."))
 			return
 		}
-		mux.ServeHTTP(&jsonMuxErrors{ResponseWriter: w, r: r}, r)
+		m.pick(p).ServeHTTP(&jsonMuxErrors{ResponseWriter: w, r: r}, r)
 	})
 }
 

@@ -33,7 +33,7 @@ func TestHostileInput(t *testing.T) {
 		}
 
 		// ".." is a valid (if odd) user id when escaped: it gets its own, empty data.
-		if res := do(t, h, "GET", "/api/%2E%2E/tasks", nil); res.Code != 200 || res.Body.String() != "{\"tasks\":[]}\n" {
+		if res := do(t, h, "GET", "/api/%2E%2E/tasks", nil); res.Code != 200 || res.Body.String() != "[]\n" {
 			t.Errorf("user \"..\": %d %s", res.Code, res.Body)
 		}
 
@@ -57,7 +57,7 @@ func TestHostileInput(t *testing.T) {
 		if !strings.Contains(convs.Conversations[0].Title, "DROP TABLE") {
 			t.Errorf("title = %q", convs.Conversations[0].Title)
 		}
-		getJSON(t, h, "/api/evil/tasks?status="+url.QueryEscape("all"), &struct{}{})
+		getJSON(t, h, "/api/evil/tasks?status="+url.QueryEscape("all"), &[]task{})
 		if res := do(t, h, "GET", "/api/evil/tasks?status="+url.QueryEscape("all' OR '1'='1"), nil); res.Code != 400 {
 			t.Errorf("injected status: %d", res.Code)
 		}
@@ -102,9 +102,9 @@ func TestIsolationAudit(t *testing.T) {
 		var first chatReply
 		res.json(&first)
 		as("alice", "POST", "/api/alice/chat", fmt.Sprintf(`{"message":"Add a task to call mom","conversation_id":%d}`, first.ConversationID))
-		var tasks struct{ Tasks []task }
+		var tasks []task
 		as("alice", "GET", "/api/alice/tasks", "").json(&tasks)
-		taskID := tasks.Tasks[0].ID
+		taskID := tasks[0].ID
 		snapshot := func() string {
 			var b strings.Builder
 			for _, p := range []string{"/api/alice/tasks", "/api/alice/conversations",
@@ -118,40 +118,52 @@ func TestIsolationAudit(t *testing.T) {
 
 		conv := fmt.Sprint(first.ConversationID)
 		fill := func(pattern, user string) string {
-			return strings.NewReplacer("{user_id}", user, "{conversation_id}", conv).Replace(pattern)
+			return strings.NewReplacer("{user_id}", user, "{conversation_id}", conv, "{task_id}", fmt.Sprint(taskID)).Replace(pattern)
 		}
-		covered := map[string]bool{}
+		ops := map[string]bool{"GET /health": true, "GET /api/health": true, "GET /ready": true, "GET /{$}": true, "GET /openapi.json": true}
+		covered := 0
 		for _, pattern := range h.Routes() {
-			method, path, _ := strings.Cut(pattern, " ")
-			if !strings.HasPrefix(path, "/api/{user_id}/") {
+			if ops[pattern] {
 				continue
 			}
-			covered[pattern] = true
+			covered++
+			method, path, _ := strings.Cut(pattern, " ")
 			body := ""
-			if method == "POST" {
-				body = fmt.Sprintf(`{"message":"Show me all my tasks","conversation_id":%s}`, conv)
-			}
-			// B's token on A's path: refused outright.
-			if res := as("bob", method, fill(path, "alice"), body); res.Code != http.StatusForbidden {
-				t.Errorf("bob %s on alice's path: %d %s", pattern, res.Code, res.Body)
-			}
-			// B's own path, naming A's conversation: as if it did not exist.
-			res := as("bob", method, fill(path, "bob"), body)
 			switch {
-			case strings.Contains(path, "{conversation_id}") || method == "POST":
-				var e errorBody
+			case strings.HasSuffix(path, "/chat"):
+				body = fmt.Sprintf(`{"message":"Show me all my tasks","conversation_id":%s}`, conv)
+			case method == "POST" || method == "PUT" || method == "PATCH":
+				body = `{"title":"hacked","completed":true}`
+			}
+			if strings.Contains(path, "{user_id}") {
+				// B's token on A's path: refused outright.
+				if res := as("bob", method, fill(path, "alice"), body); res.Code != http.StatusForbidden {
+					t.Errorf("bob %s on alice's path: %d %s", pattern, res.Code, res.Body)
+				}
+			}
+			// B's own path (or B's token alone), naming A's conversation or
+			// task: as if it did not exist.
+			res := as("bob", method, fill(path, "bob"), body)
+			var e errorBody
+			switch {
+			case strings.Contains(path, "{conversation_id}") || strings.HasSuffix(path, "/chat"):
 				res.json(&e)
 				if res.Code != http.StatusNotFound || e.Code != "conversation_not_found" {
 					t.Errorf("bob %s with alice's conversation: %d %s", pattern, res.Code, res.Body)
 				}
+			case strings.Contains(path, "{task_id}"):
+				res.json(&e)
+				if res.Code != http.StatusNotFound || e.Code != "task_not_found" {
+					t.Errorf("bob %s with alice's task: %d %s", pattern, res.Code, res.Body)
+				}
 			default:
-				if res.Code != 200 || strings.Contains(res.Body.String(), "doctor") || strings.Contains(res.Body.String(), "mom") {
-					t.Errorf("bob %s leaks: %d %s", pattern, res.Code, res.Body)
+				if res.Code >= 300 || strings.Contains(res.Body.String(), "doctor") || strings.Contains(res.Body.String(), "mom") {
+					t.Errorf("bob %s leaks or fails: %d %s", pattern, res.Code, res.Body)
 				}
 			}
 		}
-		if len(covered) != 6 {
-			t.Errorf("audited %d data routes, want all 6: %v", len(covered), covered)
+		if covered < 28 {
+			t.Errorf("audited %d data routes, want every one", covered)
 		}
 		// B's tools, given A's task id.
 		for _, say := range []string{"mark task %d as done", "delete task %d", "rename task %d to hacked", "change the description of task %d to hacked"} {

@@ -1,28 +1,327 @@
 package taskchat
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/taskchat/taskchat/internal/store"
 )
 
-type tasksResponse struct {
-	Tasks []store.Task `json:"tasks"`
+// The Phase II task API: the routes the surveyed frontends' task pages call,
+// on the same tasks the chat's tools change.
+
+// taskJSON is a task as the task routes answer it, in the shape the
+// surveyed frontends read: description null when there is none.
+type taskJSON struct {
+	ID          int64     `json:"id"`
+	UserID      string    `json:"user_id"`
+	Title       string    `json:"title"`
+	Description *string   `json:"description"`
+	Completed   bool      `json:"completed"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-// handleListTasks answers the user's tasks, all or by status.
+func taskView(t store.Task) taskJSON {
+	v := taskJSON{ID: t.ID, UserID: t.UserID, Title: t.Title, Completed: t.Completed, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	if t.Description != "" {
+		v.Description = &t.Description
+	}
+	return v
+}
+
+func taskViews(ts []store.Task) []taskJSON {
+	out := make([]taskJSON, len(ts))
+	for i, t := range ts {
+		out[i] = taskView(t)
+	}
+	return out
+}
+
+// Task list paging: the page size the routes answer when not asked, and at most.
+const (
+	defaultTaskLimit = 100
+)
+
+var taskSorts = map[string]store.TaskSort{
+	"": store.SortCreated, "created": store.SortCreated, "created_at": store.SortCreated,
+	"updated": store.SortUpdated, "updated_at": store.SortUpdated, "title": store.SortTitle,
+}
+
+// taskQuery reads a task list's ?status= (or ?completed=true|false, as some
+// frontends filter), ?sort=, ?limit= and ?before=.
+func taskQuery(r *http.Request) (store.TaskQuery, error) {
+	q := r.URL.Query()
+	f, ok := store.ParseTaskFilter(strings.ToLower(q.Get("status")))
+	if !ok {
+		return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_status", "status must be all, pending or completed.")
+	}
+	if v := q.Get("completed"); v != "" && q.Get("status") == "" {
+		done, err := strconv.ParseBool(v)
+		if err != nil {
+			return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_status", "completed must be true or false.")
+		}
+		f = store.TasksPending
+		if done {
+			f = store.TasksCompleted
+		}
+	}
+	sort, ok := taskSorts[strings.ToLower(q.Get("sort"))]
+	if !ok {
+		return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_sort", "sort must be created, updated or title.")
+	}
+	p, err := pageParams(r, defaultTaskLimit)
+	if err != nil {
+		return store.TaskQuery{}, err
+	}
+	return store.TaskQuery{Filter: f, Sort: sort, Limit: p.Limit, After: p.Before}, nil
+}
+
+// handleListTasks answers a page of the user's tasks as a bare array, with
+// the next page in a Link header.
 func handleListTasks(tasks store.Tasks) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f, ok := store.ParseTaskFilter(r.URL.Query().Get("status"))
-		if !ok {
-			writeError(w, r, errorf(http.StatusBadRequest, "invalid_status", "status must be all, pending or completed."))
-			return
-		}
-		ts, err := tasks.ListTasks(r.Context(), userOf(r), f)
+		tq, err := taskQuery(r)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, tasksResponse{Tasks: ts})
+		limit := tq.Limit
+		tq.Limit++
+		ts, err := tasks.ListTasks(r.Context(), userOf(r), tq)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		ts, next := nextBefore(ts, limit, func(t store.Task) int64 { return t.ID })
+		setNextLink(w, r, next)
+		encode(w, http.StatusOK, taskViews(ts))
+	})
+}
+
+// taskID reads {task_id}; anything that is not a positive integer names
+// no task.
+func taskID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("task_id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, store.ErrTaskNotFound
+	}
+	return id, nil
+}
+
+// taskFields is a decoded task body: what was sent, nil what was not.
+type taskFields struct {
+	title       *string
+	description *string // "" clears it
+	completed   *bool
+}
+
+// decodeTask reads a task body's fields. A field sent as null counts as not
+// sent, except description, where null means none.
+func decodeTask(body []byte) (taskFields, error) {
+	var raw struct {
+		Title       json.RawMessage `json:"title"`
+		Description json.RawMessage `json:"description"`
+		Completed   json.RawMessage `json:"completed"`
+	}
+	var f taskFields
+	if err := decodeObject(body, &raw); err != nil {
+		return f, err
+	}
+	if sent(raw.Title) {
+		var s string
+		if json.Unmarshal(raw.Title, &s) != nil {
+			return f, invalidInput("The field \"title\" must be a string.")
+		}
+		title, err := store.CleanTitle(s)
+		if err != nil {
+			return f, invalidInput("The title %s.", err)
+		}
+		f.title = &title
+	}
+	if len(raw.Description) > 0 {
+		d := ""
+		if string(raw.Description) != "null" {
+			var s string
+			if json.Unmarshal(raw.Description, &s) != nil {
+				return f, invalidInput("The field \"description\" must be a string or null.")
+			}
+			var err error
+			if d, err = store.CleanDescription(s); err != nil {
+				return f, invalidInput("The description %s.", err)
+			}
+		}
+		f.description = &d
+	}
+	if sent(raw.Completed) {
+		var b bool
+		if json.Unmarshal(raw.Completed, &b) != nil {
+			return f, invalidInput("The field \"completed\" must be true or false.")
+		}
+		f.completed = &b
+	}
+	return f, nil
+}
+
+func sent(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }
+
+// handleCreateTask creates a task: 201 with the task. With an
+// Idempotency-Key, a retry answers the first task again and creates none.
+func handleCreateTask(st store.Store, bodyBytes int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := idempotencyKey(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		body, err := readJSONBody(w, r, bodyBytes, false)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f, err := decodeTask(body)
+		if err == nil && f.title == nil {
+			err = invalidInput("The field \"title\" is required.")
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		nt := store.NewTask{Title: *f.title}
+		if f.description != nil {
+			nt.Description = *f.description
+		}
+		if f.completed != nil {
+			nt.Completed = *f.completed
+		}
+		user := userOf(r)
+		sum := sha256.Sum256(append([]byte("POST tasks\x00"), body...))
+		res, replayed, err := st.RunIdempotent(r.Context(), user, key, hex.EncodeToString(sum[:]),
+			func(ctx context.Context, tx store.Tasks) (json.RawMessage, error) {
+				t, err := tx.AddTask(ctx, user, nt)
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(taskView(t))
+			})
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		writeJSON(w, http.StatusCreated, append(res, '\n'))
+	})
+}
+
+// handleGetTask answers one task.
+func handleGetTask(tasks store.Tasks) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := taskID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		t, err := tasks.GetTask(r.Context(), userOf(r), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, taskView(t))
+	})
+}
+
+// handleUpdateTask changes the fields a PUT or PATCH sends; the others stay.
+func handleUpdateTask(tasks store.Tasks, bodyBytes int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := taskID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		body, err := readJSONBody(w, r, bodyBytes, false)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f, err := decodeTask(body)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		patchTask(w, r, tasks, id, store.TaskPatch{Title: f.title, Description: f.description, Completed: f.completed})
+	})
+}
+
+// handleCompleteTask toggles a task when the body is empty (or names no
+// completed), and sets it with {"completed": true|false}.
+func handleCompleteTask(tasks store.Tasks, bodyBytes int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := taskID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		body, err := readJSONBody(w, r, bodyBytes, true)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p := store.TaskPatch{Toggle: true}
+		if body != nil {
+			f, err := decodeTask(body)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			if f.completed != nil {
+				p = store.TaskPatch{Completed: f.completed}
+			}
+		}
+		patchTask(w, r, tasks, id, p)
+	})
+}
+
+// handleToggleTask flips a task between pending and completed.
+func handleToggleTask(tasks store.Tasks) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := taskID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		patchTask(w, r, tasks, id, store.TaskPatch{Toggle: true})
+	})
+}
+
+func patchTask(w http.ResponseWriter, r *http.Request, tasks store.Tasks, id int64, p store.TaskPatch) {
+	t, err := tasks.UpdateTask(r.Context(), userOf(r), id, p)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	encode(w, http.StatusOK, taskView(t))
+}
+
+// handleDeleteTask deletes a task: 204.
+func handleDeleteTask(tasks store.Tasks) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := taskID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if _, err := tasks.DeleteTask(r.Context(), userOf(r), id); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 }

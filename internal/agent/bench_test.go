@@ -14,7 +14,7 @@ func BenchmarkOffline(b *testing.B) {
 	for _, msg := range []string{"Add a task to buy groceries", "What's pending?", "Mark task 1 as done", "Delete the meeting task", "asdf qwerty"} {
 		b.Run(msg, func(b *testing.B) {
 			s := store.NewMemory()
-			_, _ = s.AddTask(context.Background(), "u", "Team meeting", "")
+			_, _ = s.AddTask(context.Background(), "u", store.NewTask{Title: "Team meeting"})
 			for b.Loop() {
 				tb := agent.NewToolbox(s, "u")
 				if _, err := (agent.Offline{}).Respond(context.Background(), agent.Input{Message: msg, Tools: tb}); err != nil {

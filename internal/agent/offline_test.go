@@ -18,11 +18,12 @@ func seed(t *testing.T, extra ...string) store.Store {
 	ctx := context.Background()
 	s := store.NewMemory()
 	for _, title := range append([]string{"Buy groceries", "Team meeting", "Pay bills", "Call mom"}, extra...) {
-		if _, err := s.AddTask(ctx, "u", title, ""); err != nil {
+		if _, err := s.AddTask(ctx, "u", store.NewTask{Title: title}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CompleteTask(ctx, "u", 3); err != nil {
+	done := true
+	if _, err := s.UpdateTask(ctx, "u", 3, store.TaskPatch{Completed: &done}); err != nil {
 		t.Fatal(err)
 	}
 	return s

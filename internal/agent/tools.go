@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/taskchat/taskchat/internal/store"
 )
@@ -24,10 +23,10 @@ const (
 	ToolUpdateTask   = "update_task"
 )
 
-// Limits on what the tools store.
+// Limits on what the tools store: the task routes' own.
 const (
-	MaxTitleChars       = 200
-	MaxDescriptionChars = 2000
+	MaxTitleChars       = store.MaxTitleChars
+	MaxDescriptionChars = store.MaxDescriptionChars
 )
 
 // tool is one task tool: what a model is told about it and how a call with
@@ -242,17 +241,22 @@ type (
 	}
 )
 
-func cleanText(what, s string, max int, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case required && s == "":
-		return "", invalid("%s must not be empty", what)
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		return "", invalid("%s must be valid text", what)
-	case utf8.RuneCountInString(s) > max:
-		return "", invalid("%s must be at most %d characters", what, max)
+// cleanTitle and cleanDescription apply the task routes' rules to a tool's
+// arguments, as tool errors.
+func cleanTitle(s string) (string, error) {
+	t, err := store.CleanTitle(s)
+	if err != nil {
+		return "", invalid("title %s", err)
 	}
-	return s, nil
+	return t, nil
+}
+
+func cleanDescription(s string) (string, error) {
+	d, err := store.CleanDescription(s)
+	if err != nil {
+		return "", invalid("description %s", err)
+	}
+	return d, nil
 }
 
 // taskNotFound turns the store's not-found into the tool error for id.
@@ -264,15 +268,15 @@ func taskNotFound(id TaskID, err error) error {
 }
 
 func (tb *Toolbox) addTask(ctx context.Context, a addArgs) (taskResult, error) {
-	title, err := cleanText("title", a.Title, MaxTitleChars, true)
+	title, err := cleanTitle(a.Title)
 	if err != nil {
 		return taskResult{}, err
 	}
-	desc, err := cleanText("description", a.Description, MaxDescriptionChars, false)
+	desc, err := cleanDescription(a.Description)
 	if err != nil {
 		return taskResult{}, err
 	}
-	t, err := tb.tasks.AddTask(ctx, tb.userID, title, desc)
+	t, err := tb.tasks.AddTask(ctx, tb.userID, store.NewTask{Title: title, Description: desc})
 	if err != nil {
 		return taskResult{}, err
 	}
@@ -284,7 +288,7 @@ func (tb *Toolbox) listTasks(ctx context.Context, a listArgs) ([]listItem, error
 	if !ok {
 		return nil, invalid(`status must be "all", "pending" or "completed"`)
 	}
-	ts, err := tb.tasks.ListTasks(ctx, tb.userID, f)
+	ts, err := tb.tasks.ListTasks(ctx, tb.userID, store.TaskQuery{Filter: f, Sort: store.SortOldest})
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +303,8 @@ func (tb *Toolbox) completeTask(ctx context.Context, a idArgs) (taskResult, erro
 	if a.TaskID == 0 {
 		return taskResult{}, invalid("task_id is required")
 	}
-	t, err := tb.tasks.CompleteTask(ctx, tb.userID, int64(a.TaskID))
+	done := true
+	t, err := tb.tasks.UpdateTask(ctx, tb.userID, int64(a.TaskID), store.TaskPatch{Completed: &done})
 	if err != nil {
 		return taskResult{}, taskNotFound(a.TaskID, err)
 	}
@@ -326,14 +331,14 @@ func (tb *Toolbox) updateTask(ctx context.Context, a updateArgs) (taskResult, er
 	}
 	var p store.TaskPatch
 	if a.Title != nil {
-		title, err := cleanText("title", *a.Title, MaxTitleChars, true)
+		title, err := cleanTitle(*a.Title)
 		if err != nil {
 			return taskResult{}, err
 		}
 		p.Title = &title
 	}
 	if a.Description != nil {
-		desc, err := cleanText("description", *a.Description, MaxDescriptionChars, false)
+		desc, err := cleanDescription(*a.Description)
 		if err != nil {
 			return taskResult{}, err
 		}

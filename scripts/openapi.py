@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Writes web/openapi.json, the OpenAPI 3.1 document of taskchat's routes.
+
+    scripts/openapi.py          # rewrites web/openapi.json
+
+The document is generated so that the many routes sharing shapes stay
+consistent; TestOpenAPIMatchesRoutes checks it against the route table.
+"""
+import json
+import os
+
+ERR = {"$ref": "#/components/schemas/Error"}
+
+
+def ref(name):
+    return {"$ref": "#/components/schemas/" + name}
+
+
+def content(schema):
+    return {"application/json": {"schema": schema}}
+
+
+def err(desc):
+    return {"description": desc, "content": content(ERR)}
+
+
+def array(item):
+    return {"type": "array", "items": item}
+
+
+LINK = {"Link": {"description": 'The next page: `<…?before=…>; rel="next"` (RFC 8288), absent on the last page.',
+                 "schema": {"type": "string"}}}
+IDEM_HEADER = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "maxLength": 255},
+               "description": "A retry with the same key replays the first answer (with `Idempotent-Replayed: true`) and writes nothing again."}
+
+# The answers every data route may give.
+COMMON_PATH = {
+    "400": err("Bad input: a malformed user id, limit, cursor, sort or status."),
+    "401": err("Auth is on and the token is missing or invalid."),
+    "403": err("The token belongs to another user."),
+    "503": err("Misconfigured (`misconfigured`), the database is unavailable (`database_unavailable`) "
+               "or its schema is not ready (`database_schema_error`); see `Retry-After`."),
+}
+COMMON_TOKEN = {
+    "400": err("Bad input: a malformed limit, cursor, sort or status."),
+    "401": err("No valid token, or auth is off (`auth_required`): these routes take the user from the token."),
+    "403": err("The token's user id cannot be used (`invalid_token_user`)."),
+    "503": COMMON_PATH["503"],
+}
+CONV_404 = err("No such conversation for this user (also for another user's, so ids cannot be probed).")
+TASK_404 = err("No such task for this user (`task_not_found`; also for another user's).")
+BODY_ERRS = {
+    "413": err("The body is larger than the limit (64 KiB by default)."),
+    "415": err("The body is not sent as application/json."),
+}
+
+P = {k: {"$ref": "#/components/parameters/" + k} for k in
+     ["user_id", "conversation_id", "task_id", "limit20", "limit50", "limit100",
+      "beforeConversation", "beforeMessage", "beforeTask", "status", "completed", "sort"]}
+
+paths = {}
+
+
+def op(path, method, oid, summary, responses, params=(), body=None, token=False, user=True, description=None):
+    o = {"operationId": oid, "summary": summary}
+    if description:
+        o["description"] = description
+    ps = list(params)
+    if user and not token:
+        ps = [P["user_id"]] + ps
+    if ps:
+        o["parameters"] = ps
+    if body is not None:
+        o["requestBody"] = body
+    rs = dict(responses)
+    if user:
+        for k, v in (COMMON_TOKEN if token else COMMON_PATH).items():
+            rs.setdefault(k, v)
+        o["security"] = [{"bearer": []}] if token else [{}, {"bearer": []}]
+    o["responses"] = dict(sorted(rs.items()))
+    paths.setdefault(path, {})[method] = o
+
+
+def both(suffix, method, oid, summary, responses, params=(), body=None, token_responses=None, token_suffix=None):
+    """A route under /api/{user_id}/… and, the user from the token, under /api/…"""
+    op("/api/{user_id}" + suffix, method, oid, summary, responses, params, body)
+    op("/api" + (token_suffix or suffix), method, oid + "ByToken", summary + " (the user from the token)",
+       token_responses or responses, params, body, token=True)
+
+
+# Chat.
+chat_body = {"required": True, "content": content(ref("ChatRequest"))}
+chat_responses = {
+    "200": {"description": "The assistant's answer.", "content": content(ref("ChatResponse")),
+            "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}},
+    "404": CONV_404,
+    "409": err("A turn with this Idempotency-Key is still running."),
+    "422": err("The message is missing, empty, too long or holds NUL; or the Idempotency-Key was used for another message."),
+    "429": err("Over `CHAT_RATE_LIMIT` turns this minute; see `Retry-After`."),
+    **BODY_ERRS,
+}
+op("/api/{user_id}/chat", "post", "chat", "Send a message and get the assistant's answer", chat_responses, [IDEM_HEADER], chat_body)
+op("/api/chat", "post", "chatByToken", "The chat, the user from the token", chat_responses, [IDEM_HEADER], chat_body, token=True)
+op("/chat", "post", "chatByTokenRoot", "The chat under /chat, the user from the token", chat_responses, [IDEM_HEADER], chat_body, token=True)
+
+# History.
+op("/api/{user_id}/conversations", "get", "listConversations", "The user's conversations, most recently active first",
+   {"200": {"description": "A page of conversations.", "content": content(array(ref("Conversation"))), "headers": LINK}},
+   [P["limit20"], P["beforeConversation"]])
+op("/api/{user_id}/conversations/{conversation_id}", "get", "getConversation", "One conversation with its latest messages",
+   {"200": {"description": "The conversation and a page of its messages, oldest first.", "content": content(ref("ConversationWithMessages")), "headers": LINK},
+    "404": CONV_404},
+   [P["conversation_id"], P["limit50"], P["beforeMessage"]])
+op("/api/{user_id}/conversations/{conversation_id}", "delete", "deleteConversation", "Delete a conversation and its messages (tasks stay)",
+   {"204": {"description": "Deleted."}, "404": CONV_404}, [P["conversation_id"]])
+op("/api/{user_id}/conversations/{conversation_id}/messages", "get", "listMessages", "A page of a conversation's messages, oldest first within the page",
+   {"200": {"description": "A page of messages.", "content": content(array(ref("Message"))), "headers": LINK}, "404": CONV_404},
+   [P["conversation_id"], P["limit50"], P["beforeMessage"]])
+
+op("/api/conversations", "get", "listConversationsByToken", "The user's conversations (the user from the token)",
+   {"200": {"description": "A page of conversations, under `conversations` and under `data`, as the frontends that call it read it.",
+            "content": content({"type": "object", "required": ["conversations", "data"],
+                                "properties": {"conversations": array(ref("Conversation")), "data": array(ref("Conversation"))}}),
+            "headers": LINK}},
+   [P["limit20"], P["beforeConversation"]], token=True)
+op("/api/conversations", "delete", "deleteConversationsByToken", "Delete all the user's conversations (tasks stay)",
+   {"204": {"description": "Deleted."}}, token=True)
+op("/api/conversations/latest", "get", "latestConversationByToken", "The most recently active conversation's latest messages",
+   {"200": {"description": "`conversation_id` is null when the user has none.", "content": content(ref("TokenMessages"))}},
+   [P["limit50"]], token=True)
+op("/api/conversations/{conversation_id}/messages", "get", "listMessagesByToken", "A page of a conversation's messages (the user from the token)",
+   {"200": {"description": "A page of messages, under `messages` and under `data`.", "content": content(ref("TokenMessages")), "headers": LINK},
+    "404": CONV_404},
+   [P["conversation_id"], P["limit50"], P["beforeMessage"]], token=True)
+op("/api/conversations/{conversation_id}", "delete", "deleteConversationByToken", "Delete a conversation (the user from the token)",
+   {"204": {"description": "Deleted."}, "404": CONV_404}, [P["conversation_id"]], token=True)
+
+# Tasks.
+task_body = {"required": True, "content": content(ref("TaskInput"))}
+task_422 = err("A field has the wrong type, or the title is empty or longer than 200 characters, or the description longer than 1000 (`invalid_input`).")
+both("/tasks", "get", "listTasks", "A page of the user's tasks",
+     {"200": {"description": "A bare array of tasks.", "content": content(array(ref("Task"))), "headers": LINK}},
+     [P["status"], P["completed"], P["sort"], P["limit100"], P["beforeTask"]])
+both("/tasks", "post", "createTask", "Create a task",
+     {"201": {"description": "The task.", "content": content(ref("Task")),
+              "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}},
+      "422": task_422, **BODY_ERRS},
+     [IDEM_HEADER], {"required": True, "content": content(ref("NewTask"))})
+both("/tasks/{task_id}", "get", "getTask", "One task", {"200": {"description": "The task.", "content": content(ref("Task"))}, "404": TASK_404}, [P["task_id"]])
+for m in ("put", "patch"):
+    both("/tasks/{task_id}", m, m + "Task", "Change the fields sent; the others stay",
+         {"200": {"description": "The task as it is now.", "content": content(ref("Task"))}, "404": TASK_404, "422": task_422, **BODY_ERRS},
+         [P["task_id"]], task_body)
+both("/tasks/{task_id}", "delete", "deleteTask", "Delete a task", {"204": {"description": "Deleted."}, "404": TASK_404}, [P["task_id"]])
+both("/tasks/{task_id}/complete", "patch", "completeTask", "Toggle a task (no body), or set it with {\"completed\": bool}",
+     {"200": {"description": "The task as it is now.", "content": content(ref("Task"))}, "404": TASK_404, "422": task_422, **BODY_ERRS},
+     [P["task_id"]], {"required": False, "content": content({"type": "object", "properties": {"completed": {"type": "boolean"}}})})
+both("/tasks/{task_id}/toggle", "patch", "toggleTask", "Flip a task between pending and completed",
+     {"200": {"description": "The task as it is now.", "content": content(ref("Task"))}, "404": TASK_404}, [P["task_id"]])
+
+# Operations and the page.
+health = {"200": {"description": "Health.", "content": content(ref("Health"))}}
+op("/health", "get", "health", "Always 200 while the process serves", health, user=False)
+op("/health", "head", "healthHead", "Health without a body", {"200": {"description": "Serving."}}, user=False)
+op("/api/health", "get", "apiHealth", "Alias of /health", health, user=False)
+op("/api/health", "head", "apiHealthHead", "Alias of HEAD /health", {"200": {"description": "Serving."}}, user=False)
+op("/ready", "get", "ready", "200 when requests can be served with the configured storage",
+   {"200": {"description": "Ready.", "content": content({"type": "object", "properties": {"status": {"const": "ready"}, "store": {"type": "string", "enum": ["memory", "postgres"]}}})},
+    "503": err("Misconfigured, the database is unavailable, or its schema is not ready.")}, user=False)
+op("/", "get", "page", "The chat page for people", {"200": {"description": "HTML.", "content": {"text/html": {"schema": {"type": "string"}}}}}, user=False)
+op("/", "head", "pageHead", "The page's headers (start-up probes)", {"200": {"description": "Serving."}}, user=False)
+op("/openapi.json", "get", "openapi", "This document", {"200": {"description": "OpenAPI 3.1.", "content": content({"type": "object"})}}, user=False)
+
+time = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC"}
+tool_call = {"type": "object", "required": ["tool", "arguments", "result"], "properties": {
+    "tool": {"type": "string", "enum": ["add_task", "list_tasks", "complete_task", "delete_task", "update_task"]},
+    "arguments": {"type": "object"},
+    "result": {"description": "The tool's result: an object, a list for list_tasks, or {\"error\"}."}}}
+conversation = {"type": "object", "required": ["id", "user_id", "title", "message_count", "created_at", "updated_at"], "properties": {
+    "id": {"type": "integer"}, "user_id": {"type": "string"}, "title": {"type": "string", "maxLength": 80},
+    "message_count": {"type": "integer"}, "created_at": time, "updated_at": time}}
+message = {"type": "object", "required": ["id", "role", "content", "tool_calls", "created_at"], "properties": {
+    "id": {"type": "integer"}, "role": {"type": "string", "enum": ["user", "assistant"]}, "content": {"type": "string"},
+    "tool_calls": array(ref("ToolCall")), "created_at": time}}
+task = {"type": "object", "required": ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"], "properties": {
+    "id": {"type": "integer"}, "user_id": {"type": "string"}, "title": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": {"type": ["string", "null"], "maxLength": 1000, "description": "null when there is none"},
+    "completed": {"type": "boolean"}, "created_at": time, "updated_at": time}}
+task_fields = {"title": {"type": "string", "minLength": 1, "maxLength": 200, "description": "1–200 characters after trimming"},
+               "description": {"type": ["string", "null"], "maxLength": 1000, "description": "null or \"\" clears it"},
+               "completed": {"type": "boolean"}}
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "taskchat", "version": "1", "description":
+             "A task-managing chat backend in one Go HTTP function. Every error is `{\"detail\", \"code\"}`. "
+             "A trailing slash is accepted on every route; every response carries `X-Request-ID`. "
+             "When auth is on, data routes need `Authorization: Bearer <jwt>` (or the `auth_token` cookie) whose user is "
+             "`{user_id}`; the routes without `{user_id}` take the user from the token and need auth on. "
+             "Lists are bare arrays (or, on the token routes, the object the frontends that call them read), "
+             "the next page in a `Link` header."},
+    "paths": dict(sorted(paths.items())),
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                       "description": "HS256/384/512 with AUTH_SECRET, or EdDSA/RS256/ES256 from AUTH_JWKS_URL. Required only when auth is on (see /health)."}},
+        "parameters": {
+            "user_id": {"name": "user_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._@:-]{1,128}$"},
+                        "description": "The caller's id; `tasks`, `conversations` and `chat` are route names, not user ids."},
+            "conversation_id": {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+            "task_id": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+            "limit20": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+            "limit50": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+            "limit100": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100}},
+            "beforeConversation": {"name": "before", "in": "query", "description": "A conversation id from the `Link` header: the page after it.", "schema": {"type": "integer", "minimum": 1}},
+            "beforeMessage": {"name": "before", "in": "query", "description": "A message id from the `Link` header: older messages than it.", "schema": {"type": "integer", "minimum": 1}},
+            "beforeTask": {"name": "before", "in": "query", "description": "A task id from the `Link` header: the page after it in the same order.", "schema": {"type": "integer", "minimum": 1}},
+            "status": {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["all", "pending", "completed"], "default": "all"}},
+            "completed": {"name": "completed", "in": "query", "description": "`true` or `false`: the same as status=completed or status=pending.", "schema": {"type": "boolean"}},
+            "sort": {"name": "sort", "in": "query", "description": "`created`: newest first; `updated`: most recently changed first; `title`: A to Z.",
+                     "schema": {"type": "string", "enum": ["created", "updated", "title"], "default": "created"}},
+        },
+        "schemas": {
+            "Error": {"type": "object", "required": ["detail", "code"], "properties": {
+                "detail": {"type": "string", "description": "A sentence for people."},
+                "code": {"type": "string", "description": "A machine code, e.g. invalid_input, task_not_found, conversation_not_found, rate_limited."}}},
+            "ChatRequest": {"type": "object", "required": ["message"], "properties": {
+                "message": {"type": "string", "minLength": 1, "maxLength": 4000, "description": "1..MAX_MESSAGE_CHARS characters after trimming; no NUL."},
+                "conversation_id": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}, {"type": "null"}],
+                                    "description": "Omitted or null starts a new conversation."}}},
+            "ToolCall": tool_call,
+            "ChatResponse": {"type": "object", "required": ["conversation_id", "response", "message", "agent", "tool_calls"], "properties": {
+                "conversation_id": {"type": "integer"}, "response": {"type": "string"},
+                "message": {"type": "string", "description": "The same as response, where some frontends read it."},
+                "agent": {"type": "string", "enum": ["llm", "offline"]}, "tool_calls": array(ref("ChatToolCall"))}},
+            "ChatToolCall": {"allOf": [ref("ToolCall"), {"type": "object", "required": ["args"], "properties": {
+                "args": {"type": "object", "description": "The same as arguments, where a frontend reads it."}}}]},
+            "Conversation": conversation,
+            "Message": message,
+            "Task": task,
+            "NewTask": {"type": "object", "required": ["title"], "properties": task_fields},
+            "TaskInput": {"type": "object", "properties": task_fields, "description": "Any of the fields; those not sent stay as they are."},
+            "ConversationWithMessages": {"type": "object", "required": ["conversation", "conversation_id", "messages", "next_before"], "properties": {
+                "conversation": ref("Conversation"), "conversation_id": {"type": "integer"},
+                "messages": array(ref("Message")), "next_before": {"type": ["integer", "null"]}}},
+            "TokenMessages": {"type": "object", "required": ["conversation_id", "messages", "data"], "properties": {
+                "conversation_id": {"type": ["integer", "null"]}, "messages": array(ref("Message")), "data": array(ref("Message"))}},
+            "Health": {"type": "object", "required": ["status", "store", "database", "agent", "auth", "version", "adopted", "problems"], "properties": {
+                "status": {"type": "string", "enum": ["healthy", "degraded", "misconfigured"]},
+                "store": {"type": "string", "enum": ["postgres", "memory"]},
+                "database": {"type": "string", "enum": ["up", "down", "none"]},
+                "agent": {"type": "string", "enum": ["llm", "offline"]},
+                "auth": {"type": "string", "enum": ["jwt", "off"]},
+                "version": {"type": "string"},
+                "adopted": {"type": "array", "items": {"type": "string"}, "description": "Existing tables served in place, e.g. public.tasks."},
+                "problems": {"type": "array", "items": {"type": "string"}}}},
+        },
+    },
+}
+
+out = os.path.join(os.path.dirname(__file__), "..", "web", "openapi.json")
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2, ensure_ascii=False)
+    f.write("\n")
