@@ -103,7 +103,15 @@ func bounded(param string, max int) string {
 
 func buildStatements(s *schema) statements {
 	var st statements
-	t := s.tasks
+	taskStatements(&st, s.tasks)
+	conversationStatements(&st, s.convs)
+	admissionStatements(&st, s.own)
+	return st
+}
+
+// taskStatements builds the task queries. A description column may be
+// missing (none is ""), nullable (none is NULL) or NOT NULL (none is '').
+func taskStatements(st *statements, t taskTable) {
 	user := "user_id = $1" + t.userCast
 	desc := "''"
 	if t.description {
@@ -153,10 +161,6 @@ where %s and ($2::text = 'all' or %s = ($2::text = 'completed'))
 order by %s limit case when $4::int > 0 then $4::int end`,
 			cols, t.table, user, t.completed, o.key, o.cmp, o.key, t.table, user, o.order)
 	}
-
-	conversationStatements(&st, s.convs)
-	admissionStatements(&st, s.own)
-	return st
 }
 
 // conversationStatements builds the conversation and message queries. Own
@@ -164,12 +168,21 @@ order by %s limit case when $4::int > 0 then $4::int end`,
 // row; adopted ones are read as they are, with the title taken from the
 // first user message and the count counted.
 func conversationStatements(st *statements, c convTables) {
-	convUser := "user_id = $1" + c.convUserCast
-	convNow, msgNow := nowFor(c.convNaive), nowFor(c.msgNaive)
-	content := bounded("$4", c.contentMax)
+	st.startNew = c.startNewSQL()
+	st.appendMessage = c.appendSQL()
+	st.getConv = fmt.Sprintf(`select %s from %s c where c.id = $2::bigint and c.%s`, c.columns(), c.conv, c.user())
+	st.listConvs = c.listSQL()
+	st.deleteConv = c.deleteSQL("c.id = $2::bigint and c." + c.user())
+	st.deleteConvs = c.deleteSQL("c." + c.user())
+	st.listMessages = c.listMessagesSQL()
+}
 
-	// Columns of a conversation row (alias c): id, user, title, count,
-	// created, updated.
+// user matches a conversation's user to parameter $1.
+func (c convTables) user() string { return "user_id = $1" + c.convUserCast }
+
+// columns are a conversation row's (alias c) as scanConv reads them: id,
+// user, title, count, created, updated.
+func (c convTables) columns() string {
 	title, count := "c.title", "c.message_count"
 	if c.adopted {
 		first := fmt.Sprintf(`(select m.content from %s m where m.conversation_id = c.id and m.role = 'user' order by m.id limit 1)`, c.msgs)
@@ -179,31 +192,48 @@ func conversationStatements(st *statements, c convTables) {
 		}
 		count = fmt.Sprintf(`(select count(*)::int from %s m where m.conversation_id = c.id)`, c.msgs)
 	}
-	convCols := fmt.Sprintf(`c.id, c.user_id::text, %s, %s, %s, %s`, title, count,
+	return fmt.Sprintf(`c.id, c.user_id::text, %s, %s, %s, %s`, title, count,
 		readTime("c.created_at", c.convNaive), readTime("c.updated_at", c.convNaive))
+}
 
-	msgUserCol, msgUserVal := "", ""
+// messageUser gives the column and value that fill an adopted message's
+// own user_id, or nothing.
+func (c convTables) messageUser() (col, val string) {
 	if c.msgUser {
-		msgUserCol, msgUserVal = ", user_id", ", $1"+c.msgUserCast
+		return ", user_id", ", $1" + c.msgUserCast
 	}
-	// The tool calls of a new message, and how a message's are read.
-	toolCallsCol, toolCallsVal, toolCallsInsert, toolCallsRead, toolCallsJoin := ", tool_calls", ", $5::jsonb", "", "m.tool_calls", ""
-	if c.adopted {
-		toolCallsCol, toolCallsVal = "", ""
-		toolCallsInsert = fmt.Sprintf(`, t as (
-	insert into %s (message_id, tool_calls) select id, $5::jsonb from m where $5::text <> '[]'
-)`, c.toolCalls)
-		toolCallsRead = "coalesce(t.tool_calls, '[]')"
-		toolCallsJoin = fmt.Sprintf(" left join %s t on t.message_id = m.id", c.toolCalls)
-	}
+	return "", ""
+}
 
-	// A new conversation with the user's message, in one statement.
-	if c.adopted {
-		titleCol, titleVal := "", ""
-		if c.convTitle {
-			titleCol, titleVal = ", title", ", $2"
-		}
-		st.startNew = fmt.Sprintf(`with c as (
+// messageTime is a new message's created_at: the conversation's new
+// activity time (c.updated_at) when both columns are of one kind.
+func (c convTables) messageTime() string {
+	if c.convNaive == c.msgNaive {
+		return "updated_at"
+	}
+	return nowFor(c.msgNaive)
+}
+
+// startNewSQL stores a new conversation with the user's message in one
+// statement.
+func (c convTables) startNewSQL() string {
+	if !c.adopted {
+		return fmt.Sprintf(`with c as (
+	insert into %s (user_id, title, message_count) values ($1, $2, 1)
+	returning id, user_id, title, message_count, created_at, updated_at
+), m as (
+	insert into %s (conversation_id, role, content, created_at)
+	select id, 'user', $3, updated_at from c returning id
+)
+select %s from c, m`, c.conv, c.msgs, c.columns())
+	}
+	titleCol, titleVal := "", ""
+	if c.convTitle {
+		titleCol, titleVal = ", title", ", $2"
+	}
+	userCol, userVal := c.messageUser()
+	now := nowFor(c.convNaive)
+	return fmt.Sprintf(`with c as (
 	insert into %s (user_id%s, created_at, updated_at) values ($1%s%s, %s, %s)
 	returning id, user_id, created_at, updated_at
 ), m as (
@@ -211,75 +241,82 @@ func conversationStatements(st *statements, c convTables) {
 	select id%s, 'user', %s, %s from c returning id
 )
 select c.id, c.user_id::text, $2::text, 1, %s, %s from c, m`,
-			c.conv, titleCol, c.convUserCast, titleVal, convNow, convNow,
-			c.msgs, msgUserCol, msgUserVal, bounded("$3", c.contentMax), map[bool]string{true: "updated_at", false: msgNow}[c.convNaive == c.msgNaive],
-			readTime("c.created_at", c.convNaive), readTime("c.updated_at", c.convNaive))
-	} else {
-		st.startNew = fmt.Sprintf(`with c as (
-	insert into %s (user_id, title, message_count) values ($1, $2, 1)
+		c.conv, titleCol, c.convUserCast, titleVal, now, now,
+		c.msgs, userCol, userVal, bounded("$3", c.contentMax), c.messageTime(),
+		readTime("c.created_at", c.convNaive), readTime("c.updated_at", c.convNaive))
+}
+
+// appendSQL stores a message at the end of a conversation, which becomes
+// the most recently active; no row means no such conversation. For an
+// adopted conversation the row carries no title or count: they would cost a
+// read that grows with the conversation.
+func (c convTables) appendSQL() string {
+	now := nowFor(c.convNaive)
+	userCol, userVal := c.messageUser()
+	if !c.adopted {
+		return fmt.Sprintf(`with c as (
+	update %s c set message_count = message_count + 1, updated_at = %s, activity = nextval('%s')
+	where c.id = $2::bigint and c.%s
 	returning id, user_id, title, message_count, created_at, updated_at
 ), m as (
-	insert into %s (conversation_id, role, content, created_at)
-	select id, 'user', $3, updated_at from c returning id
+	insert into %s (conversation_id, role, content, tool_calls, created_at)
+	select id, $3, $4, $5::jsonb, updated_at from c returning id, created_at
 )
-select %s from c, m`, c.conv, c.msgs, convCols)
+select m.id, m.created_at, %s from c, m`, c.conv, now, c.activity, c.user(), c.msgs, c.columns())
 	}
-
-	// A message at the end of a conversation, which becomes the most
-	// recently active; no row means no such conversation. For an adopted
-	// conversation the row carries no title or count: they would cost a
-	// read that grows with the conversation.
-	bump, ret, returning := "updated_at = "+convNow, "''::text, 0", "id, user_id, created_at, updated_at"
-	if !c.adopted {
-		bump = fmt.Sprintf("message_count = message_count + 1, updated_at = %s, activity = nextval('%s')", convNow, c.activity)
-		ret, returning = "c.title, c.message_count", returning+", title, message_count"
-	}
-	msgAt := msgNow
-	if c.convNaive == c.msgNaive {
-		msgAt = "updated_at" // the message's time is the conversation's new activity
-	}
-	st.appendMessage = fmt.Sprintf(`with c as (
-	update %s c set %s where c.id = $2::bigint and c.%s
-	returning %s
+	return fmt.Sprintf(`with c as (
+	update %s c set updated_at = %s where c.id = $2::bigint and c.%s
+	returning id, user_id, created_at, updated_at
 ), m as (
-	insert into %s (conversation_id%s, role, content%s, created_at)
-	select id%s, $3, %s%s, %s from c returning id, created_at
-)%s
-select m.id, %s, c.id, c.user_id::text, %s, %s, %s from c, m`,
-		c.conv, bump, convUser, returning,
-		c.msgs, msgUserCol, toolCallsCol, msgUserVal, content, toolCallsVal, msgAt, toolCallsInsert,
-		readTime("m.created_at", c.msgNaive), ret, readTime("c.created_at", c.convNaive), readTime("c.updated_at", c.convNaive))
+	insert into %s (conversation_id%s, role, content, created_at)
+	select id%s, $3, %s, %s from c returning id, created_at
+), t as (
+	insert into %s (message_id, tool_calls) select id, $5::jsonb from m where $5::text <> '[]'
+)
+select m.id, %s, c.id, c.user_id::text, ''::text, 0, %s, %s from c, m`,
+		c.conv, now, c.user(),
+		c.msgs, userCol, userVal, bounded("$4", c.contentMax), c.messageTime(),
+		c.toolCalls,
+		readTime("m.created_at", c.msgNaive), readTime("c.created_at", c.convNaive), readTime("c.updated_at", c.convNaive))
+}
 
-	st.getConv = fmt.Sprintf(`select %s from %s c where c.id = $2::bigint and c.%s`, convCols, c.conv, convUser)
-	// The cursor's position is looked up once, so the page is a range scan
-	// whatever the history's size.
-	key, order := "c.updated_at, c.id", "c.updated_at desc, c.id desc"
-	if !c.adopted {
-		key, order = "c.activity", "c.activity desc"
+// listSQL pages the user's conversations, most recently active first. The
+// cursor's position is looked up once, so the page is a range scan
+// whatever the history's size.
+func (c convTables) listSQL() string {
+	key, order := "c.activity", "c.activity desc"
+	if c.adopted {
+		key, order = "c.updated_at, c.id", "c.updated_at desc, c.id desc"
 	}
-	st.listConvs = fmt.Sprintf(`select %s from %s c
+	return fmt.Sprintf(`select %s from %s c
 where c.%s and ($2::bigint = 0 or (%s) < (select %s from %s c where c.id = $2::bigint and c.%s))
-order by %s limit $3`, convCols, c.conv, convUser, key, key, c.conv, convUser, order)
+order by %s limit $3`, c.columns(), c.conv, c.user(), key, key, c.conv, c.user(), order)
+}
 
-	// Deleting conversations takes their messages (and their tool calls)
-	// with them; own tables cascade, adopted ones are deleted explicitly.
-	del := func(which string) string {
-		if !c.adopted {
-			return fmt.Sprintf(`with c as (delete from %s c where %s returning 1) select count(*)::int from c`, c.conv, which)
-		}
-		return fmt.Sprintf(`with d as (select c.id from %s c where %s),
+// deleteSQL deletes the conversations that which selects, with their
+// messages (and tool calls), and counts them: own tables cascade, adopted
+// ones are deleted explicitly.
+func (c convTables) deleteSQL(which string) string {
+	if !c.adopted {
+		return fmt.Sprintf(`with c as (delete from %s c where %s returning 1) select count(*)::int from c`, c.conv, which)
+	}
+	return fmt.Sprintf(`with d as (select c.id from %s c where %s),
 t as (delete from %s where message_id in (select m.id from %s m where m.conversation_id in (select id from d))),
 m as (delete from %s where conversation_id in (select id from d)),
 c as (delete from %s where id in (select id from d) returning 1)
 select count(*)::int from c`, c.conv, which, c.toolCalls, c.msgs, c.msgs, c.conv)
-	}
-	st.deleteConv = del("c.id = $2::bigint and c." + convUser)
-	st.deleteConvs = del("c." + convUser)
+}
 
-	// A page of messages, and whether the conversation is the user's, in
-	// one query: no row means no such conversation, one row of nulls an
-	// empty page.
-	st.listMessages = fmt.Sprintf(`select m.id, m.role, m.content, %s, %s
+// listMessagesSQL reads a page of messages, and whether the conversation is
+// the user's, in one query: no row means no such conversation, one row of
+// nulls an empty page.
+func (c convTables) listMessagesSQL() string {
+	calls, callsCol, join := "m.tool_calls", "tool_calls, ", ""
+	if c.adopted {
+		calls, callsCol = "coalesce(t.tool_calls, '[]')", ""
+		join = fmt.Sprintf(" left join %s t on t.message_id = m.id", c.toolCalls)
+	}
+	return fmt.Sprintf(`select m.id, m.role, m.content, %s, %s
 from %s c
 left join lateral (
 	select id, coalesce(role, '') as role, coalesce(content, '') as content, %screated_at from %s
@@ -287,8 +324,7 @@ left join lateral (
 ) m on true%s
 where c.id = $2::bigint and c.%s
 order by m.id desc`,
-		toolCallsRead, readTime("m.created_at", c.msgNaive), c.conv,
-		map[bool]string{true: "", false: "tool_calls, "}[c.adopted], c.msgs, toolCallsJoin, convUser)
+		calls, readTime("m.created_at", c.msgNaive), c.conv, callsCol, c.msgs, join, c.user())
 }
 
 // admissionStatements builds the idempotency key and rate limit queries on
