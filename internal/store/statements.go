@@ -110,7 +110,8 @@ func buildStatements(s *schema) statements {
 }
 
 // taskStatements builds the task queries. A description column may be
-// missing (none is ""), nullable (none is NULL) or NOT NULL (none is ”).
+// missing, nullable (no description is NULL there) or NOT NULL (no
+// description is the empty string).
 func taskStatements(st *statements, t taskTable) {
 	user := "user_id = $1" + t.userCast
 	desc := "''"
