@@ -19,13 +19,14 @@ import (
 
 // App is a built taskchat: configuration, logger, store, agent and routes.
 type App struct {
-	cfg      Config
-	log      zerolog.Logger
-	store    store.Store
-	agent    agent.Agent
-	auth     *auth.Verifier // nil: auth off
-	standing standing
-	handler  http.Handler
+	cfg       Config
+	log       zerolog.Logger
+	store     store.Store
+	agent     agent.Agent
+	auth      *auth.Verifier // nil: auth off
+	passwords auth.Passwords
+	standing  standing
+	handler   http.Handler
 
 	background sync.WaitGroup // work Close waits for
 	stop       context.CancelFunc
@@ -33,7 +34,8 @@ type App struct {
 
 // options are test hooks that the public constructor does not offer.
 type options struct {
-	dbTracer pgx.QueryTracer
+	dbTracer   pgx.QueryTracer
+	bcryptCost int // 0: auth.BcryptCost
 }
 
 // newApp builds the app: configuration, logger, auth, store, agent, routes
@@ -49,10 +51,12 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	}
 	a.log = newLogger(cfg, logOut).With().Str("version", a.standing.version).Logger()
 	a.auth = auth.New(auth.Config{
-		Secret: cfg.AuthSecret, JWKSURL: cfg.jwksURL(),
+		Secret: cfg.AuthSecret, JWKSURL: cfg.jwksURL(), Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience,
 		Logger: a.log.With().Str("component", "auth").Logger(),
 	})
+	a.passwords = auth.NewPasswords(opts.bcryptCost)
 	a.standing.auth = a.auth != nil
+	a.standing.accounts = cfg.accountsOn()
 	if a.auth == nil {
 		a.log.Warn().Msg("auth is off: no AUTH_SECRET or AUTH_JWKS_URL; any caller can act as any user id")
 	}

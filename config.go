@@ -34,9 +34,14 @@ type Config struct {
 	LLMModel    string        `env:"LLM_MODEL"`
 	LLMTimeout  time.Duration `env:"LLM_TIMEOUT, default=30s"`
 
-	AuthSecret    string `env:"AUTH_SECRET"`
-	AuthJWKSURL   string `env:"AUTH_JWKS_URL"`
-	BetterAuthURL string `env:"BETTER_AUTH_URL"`
+	AuthSecret    string        `env:"AUTH_SECRET"`
+	AuthJWKSURL   string        `env:"AUTH_JWKS_URL"`
+	BetterAuthURL string        `env:"BETTER_AUTH_URL"`
+	AuthIssuer    string        `env:"AUTH_ISSUER"`
+	AuthAudience  string        `env:"AUTH_AUDIENCE"`
+	AuthAccounts  string        `env:"AUTH_ACCOUNTS, default=auto"`
+	AuthTokenTTL  time.Duration `env:"AUTH_TOKEN_TTL, default=168h"`
+	AuthRateLimit int           `env:"AUTH_RATE_LIMIT, default=10"`
 
 	CORSOrigins     origins       `env:"CORS_ORIGINS"`
 	MaxMessageChars int           `env:"MAX_MESSAGE_CHARS, default=4000"`
@@ -85,6 +90,9 @@ var checks = []struct {
 	{"AUTH_SECRET", func(c *Config) bool { return c.AuthSecret == "" || len(c.AuthSecret) >= 32 }},
 	{"AUTH_JWKS_URL", func(c *Config) bool { return c.AuthJWKSURL == "" || validURL(c.AuthJWKSURL, "http", "https") }},
 	{"BETTER_AUTH_URL", func(c *Config) bool { return c.BetterAuthURL == "" || validURL(c.BetterAuthURL, "http", "https") }},
+	{"AUTH_ACCOUNTS", func(c *Config) bool { return oneOf(c.AuthAccounts, "auto", "off") }},
+	{"AUTH_TOKEN_TTL", func(c *Config) bool { return c.AuthTokenTTL >= time.Minute && c.AuthTokenTTL <= 90*24*time.Hour }},
+	{"AUTH_RATE_LIMIT", func(c *Config) bool { return c.AuthRateLimit >= 0 }},
 	{"MAX_MESSAGE_CHARS", func(c *Config) bool { return c.MaxMessageChars >= 1 && c.MaxMessageChars <= 100_000 }},
 	{"HISTORY_WINDOW", func(c *Config) bool { return c.HistoryWindow >= 1 && c.HistoryWindow <= 200 }},
 	{"CHAT_RATE_LIMIT", func(c *Config) bool { return c.ChatRateLimit >= 0 }},
@@ -210,6 +218,13 @@ func (c Config) jwksURL() string {
 		return strings.TrimRight(c.BetterAuthURL, "/") + "/api/auth/jwks"
 	}
 	return ""
+}
+
+// accountsOn reports whether the sign-up and sign-in routes serve: they
+// issue tokens with the shared secret, so they need one, and AUTH_ACCOUNTS
+// can turn them off. With only a JWKS, Better Auth signs people in.
+func (c Config) accountsOn() bool {
+	return c.AuthSecret != "" && !strings.EqualFold(c.AuthAccounts, "off")
 }
 
 // maxBodyBytes is the request body limit: 64 KiB, or more when

@@ -33,9 +33,18 @@ func eachStore(t *testing.T, fn func(t *testing.T, env map[string]string)) {
 // newApp builds the application with exactly the variables in env set.
 func newApp(t testing.TB, env map[string]string) *taskchat.App {
 	t.Helper()
+	return newAppWith(t, env, nil)
+}
+
+// newAppWith is newApp with its log also written to w.
+func newAppWith(t testing.TB, env map[string]string, w io.Writer) *taskchat.App {
+	t.Helper()
 	var logs io.Writer = io.Discard
 	if tt, ok := t.(*testing.T); ok {
 		logs = zerolog.NewTestWriter(tt)
+	}
+	if w != nil {
+		logs = io.MultiWriter(logs, w)
 	}
 	a := taskchat.New(func(k string) string { return env[k] }, logs)
 	t.Cleanup(a.Close)

@@ -15,13 +15,17 @@ type standing struct {
 	store         string   // "memory" or "postgres"
 	agent         string   // "offline" or "llm"
 	auth          bool
+	accounts      bool // the sign-up and sign-in routes serve
 	version       string
 }
 
 // problems lists what keeps the service from being fully healthy.
 func (s standing) problems() []string {
 	p := append([]string{}, s.misconfigured...)
-	if s.store == "memory" {
+	switch {
+	case s.store == "memory" && s.accounts:
+		p = append(p, "DATABASE_URL is not set: tasks, conversations and accounts are kept in memory and lost on restart")
+	case s.store == "memory":
 		p = append(p, "DATABASE_URL is not set: tasks and conversations are kept in memory and lost on restart")
 	}
 	if s.agent == "offline" {
@@ -41,6 +45,7 @@ type healthResponse struct {
 	Database string   `json:"database"`
 	Agent    string   `json:"agent"`
 	Auth     string   `json:"auth"`
+	Accounts string   `json:"accounts"`
 	Version  string   `json:"version"`
 	Adopted  []string `json:"adopted"`
 	Problems []string `json:"problems"`
@@ -55,13 +60,16 @@ func handleHealth(s standing, st store.Store) http.Handler {
 		ss := st.Status()
 		h := healthResponse{
 			Status: "healthy", Store: s.store, Database: "none", Agent: s.agent,
-			Auth: "off", Version: s.version, Adopted: ss.Adopted, Problems: append(s.problems(), ss.Problems...),
+			Auth: "off", Accounts: "off", Version: s.version, Adopted: ss.Adopted, Problems: append(s.problems(), ss.Problems...),
 		}
 		if h.Adopted == nil {
 			h.Adopted = []string{}
 		}
 		if s.auth {
 			h.Auth = "jwt"
+		}
+		if s.accounts {
+			h.Accounts = "on"
 		}
 		if s.store == "postgres" {
 			h.Database = "up"

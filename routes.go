@@ -19,6 +19,7 @@ func (a *App) routeTable() []route {
 	st, api, tokenAPI := a.store, a.api, a.tokenAPI
 	lim := chatLimitsOf(a.cfg)
 	body := a.cfg.maxBodyBytes()
+	acc, accountAPI := accountsOf(a.cfg, st, a.passwords), a.accountAPI
 	return []route{
 		// Chat and history, the user in the path.
 		{"POST /api/{user_id}/chat", api(handleChat(lim, st, a.agent))},
@@ -56,6 +57,28 @@ func (a *App) routeTable() []route {
 		{"GET /api/conversations/{conversation_id}/messages", tokenAPI(handleTokenMessages(st))},
 		{"DELETE /api/conversations/{conversation_id}", tokenAPI(handleDeleteConversation(st))},
 
+		// Accounts: sign-up, sign-in, me and sign-out under each prefix the
+		// surveyed frontends use, for the frontends whose backend signed
+		// their users in.
+		{"POST /api/auth/signup", accountAPI(handleSignUp(acc))},
+		{"POST /api/auth/register", accountAPI(handleSignUp(acc))},
+		{"POST /api/auth/login", accountAPI(handleSignIn(acc))},
+		{"POST /api/auth/signin", accountAPI(handleSignIn(acc))},
+		{"GET /api/auth/me", accountAPI(authenticate(a.auth, requireTokenUser(handleMe(acc))))},
+		{"POST /api/auth/logout", accountAPI(handleSignOut(acc))},
+		{"POST /auth/signup", accountAPI(handleSignUp(acc))},
+		{"POST /auth/register", accountAPI(handleSignUp(acc))},
+		{"POST /auth/login", accountAPI(handleSignIn(acc))},
+		{"POST /auth/signin", accountAPI(handleSignIn(acc))},
+		{"GET /auth/me", accountAPI(authenticate(a.auth, requireTokenUser(handleMe(acc))))},
+		{"POST /auth/logout", accountAPI(handleSignOut(acc))},
+		{"POST /api/v1/auth/signup", accountAPI(handleSignUp(acc))},
+		{"POST /api/v1/auth/register", accountAPI(handleSignUp(acc))},
+		{"POST /api/v1/auth/login", accountAPI(handleSignIn(acc))},
+		{"POST /api/v1/auth/signin", accountAPI(handleSignIn(acc))},
+		{"GET /api/v1/auth/me", accountAPI(authenticate(a.auth, requireTokenUser(handleMe(acc))))},
+		{"POST /api/v1/auth/logout", accountAPI(handleSignOut(acc))},
+
 		// Operations and the page.
 		{"GET /health", handleHealth(a.standing, st)},
 		{"GET /api/health", handleHealth(a.standing, st)},
@@ -63,6 +86,12 @@ func (a *App) routeTable() []route {
 		{"GET /{$}", handlePage()},
 		{"GET /openapi.json", handleOpenAPI()},
 	}
+}
+
+// accountAPI wraps an account route: refused while misconfigured (503) or
+// while accounts are off (404 accounts_off).
+func (a *App) accountAPI(h http.Handler) http.Handler {
+	return requireConfigured(len(a.standing.misconfigured) > 0, requireAccounts(a.cfg.accountsOn(), h))
 }
 
 // api wraps a data route whose user is in the path, in middleware of one

@@ -123,8 +123,8 @@ func TestIsolationAudit(t *testing.T) {
 		ops := map[string]bool{"GET /health": true, "GET /api/health": true, "GET /ready": true, "GET /{$}": true, "GET /openapi.json": true}
 		covered := 0
 		for _, pattern := range h.Routes() {
-			if ops[pattern] {
-				continue
+			if ops[pattern] || strings.Contains(pattern, "/auth/") {
+				continue // not data routes; the account routes have their own tests
 			}
 			covered++
 			method, path, _ := strings.Cut(pattern, " ")

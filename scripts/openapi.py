@@ -159,6 +159,35 @@ both("/tasks/{task_id}/complete", "patch", "completeTask", "Toggle a task (no bo
 both("/tasks/{task_id}/toggle", "patch", "toggleTask", "Flip a task between pending and completed",
      {"200": {"description": "The task as it is now.", "content": content(ref("Task"))}, "404": TASK_404}, [P["task_id"]])
 
+# Accounts.
+auth_body = {"required": True, "content": content(ref("Credentials"))}
+accounts_off = err("Accounts are off (`accounts_off`): no AUTH_SECRET, or AUTH_ACCOUNTS=off.")
+for prefix in ("/api/auth", "/auth", "/api/v1/auth"):
+    tag = {"/api/auth": "", "/auth": "Root", "/api/v1/auth": "V1"}[prefix]
+    for name, oid in (("signup", "signUp"), ("register", "register")):
+        op(prefix + "/" + name, "post", oid + tag, "Create an account and sign it in",
+           {"201": {"description": "The token and the account, in every shape the surveyed frontends read.", "content": content(ref("AuthResponse"))},
+            "400": err("The email is taken (`email_taken`), or the body is not JSON."),
+            "404": accounts_off,
+            "422": err("The email is not valid, the password shorter than 8 characters or longer than 72 bytes (`invalid_input`)."),
+            "429": err("Too many attempts from this address (`too_many_attempts`); see `Retry-After`."),
+            "503": COMMON_PATH["503"], **BODY_ERRS}, body=auth_body, user=False)
+    for name, oid in (("login", "logIn"), ("signin", "signIn")):
+        op(prefix + "/" + name, "post", oid + tag, "Sign in with an email and a password",
+           {"200": {"description": "The token and the account.", "content": content(ref("AuthResponse"))},
+            "401": err("Wrong email or password (`invalid_credentials`): the same answer for both."),
+            "404": accounts_off,
+            "422": err("The email or the password is missing or not valid."),
+            "429": err("Too many attempts for this account or address (`too_many_attempts`); see `Retry-After`."),
+            "503": COMMON_PATH["503"], **BODY_ERRS}, body=auth_body, user=False)
+    op(prefix + "/me", "get", "me" + tag, "The signed-in account",
+       {"200": {"description": "The account, flat and under `user`.", "content": content(ref("Me"))},
+        "401": err("No valid token, or its account no longer exists."), "404": accounts_off, "503": COMMON_PATH["503"]},
+       user=False)
+    paths[prefix + "/me"]["get"]["security"] = [{"bearer": []}]
+    op(prefix + "/logout", "post", "logOut" + tag, "Clear the auth_token cookie (tokens are stateless)",
+       {"200": {"description": "Signed out.", "content": content({"type": "object"})}, "404": accounts_off}, user=False)
+
 # Operations and the page.
 health = {"200": {"description": "Health.", "content": content(ref("Health"))}}
 op("/health", "get", "health", "Always 200 while the process serves", health, user=False)
@@ -245,12 +274,29 @@ doc = {
                 "messages": array(ref("Message")), "next_before": {"type": ["integer", "null"]}}},
             "TokenMessages": {"type": "object", "required": ["conversation_id", "messages", "data"], "properties": {
                 "conversation_id": {"type": ["integer", "null"]}, "messages": array(ref("Message")), "data": array(ref("Message"))}},
-            "Health": {"type": "object", "required": ["status", "store", "database", "agent", "auth", "version", "adopted", "problems"], "properties": {
+            "Credentials": {"type": "object", "required": ["email", "password"], "properties": {
+                "email": {"type": "string", "format": "email", "description": "Compared ignoring case and surrounding spaces."},
+                "password": {"type": "string", "minLength": 8, "description": "8 characters to 72 bytes."},
+                "name": {"type": ["string", "null"], "maxLength": 100}}},
+            "Account": {"type": "object", "required": ["id", "email", "name", "created_at"], "properties": {
+                "id": {"type": "string"}, "email": {"type": "string"}, "name": {"type": ["string", "null"]}, "created_at": time,
+                "is_active": {"type": "boolean"}, "email_verified": {"type": "boolean"}}},
+            "AuthResponse": {"allOf": [ref("Account"), {"type": "object", "properties": {
+                "user_id": {"type": "string"}, "access_token": {"type": "string"}, "token_type": {"const": "bearer"},
+                "token": {"type": "string", "description": "The same as access_token."},
+                "expires_in": {"type": "integer", "description": "Seconds: AUTH_TOKEN_TTL."},
+                "user": ref("Account"), "message": {"type": "string"}, "success": {"const": True},
+                "data": {"type": "object", "description": "The account with access_token, token_type, token and user again, for the frontends that read an envelope."},
+                "error": {"type": "null"}}}],
+                "description": "An HS256 token (sub and user_id: the account's id; email, iat, exp) in every shape the surveyed frontends read; also set as the httpOnly auth_token cookie."},
+            "Me": {"allOf": [ref("Account"), {"type": "object", "properties": {"user": ref("Account")}}]},
+            "Health": {"type": "object", "required": ["status", "store", "database", "agent", "auth", "accounts", "version", "adopted", "problems"], "properties": {
                 "status": {"type": "string", "enum": ["healthy", "degraded", "misconfigured"]},
                 "store": {"type": "string", "enum": ["postgres", "memory"]},
                 "database": {"type": "string", "enum": ["up", "down", "none"]},
                 "agent": {"type": "string", "enum": ["llm", "offline"]},
                 "auth": {"type": "string", "enum": ["jwt", "off"]},
+                "accounts": {"type": "string", "enum": ["on", "off"], "description": "Whether the sign-up and sign-in routes serve."},
                 "version": {"type": "string"},
                 "adopted": {"type": "array", "items": {"type": "string"}, "description": "Existing tables served in place, e.g. public.tasks."},
                 "problems": {"type": "array", "items": {"type": "string"}}}},

@@ -42,6 +42,9 @@ const Leeway = 30 * time.Second
 type Config struct {
 	Secret  string // shared secret for HS*; at least 32 bytes
 	JWKSURL string // JWKS endpoint for asymmetric keys
+	// Issuer and Audience, when set, must be the token's iss and one of
+	// its aud (Better Auth sets both to its URL).
+	Issuer, Audience string
 	// HTTPTimeout bounds one JWKS fetch (default 5 s).
 	HTTPTimeout time.Duration
 	Logger      zerolog.Logger
@@ -110,8 +113,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 		return "", ErrNoToken
 	}
 	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, v.key(ctx),
-		jwt.WithValidMethods(v.methods), jwt.WithLeeway(Leeway), jwt.WithExpirationRequired())
+	opts := []jwt.ParserOption{jwt.WithValidMethods(v.methods), jwt.WithLeeway(Leeway), jwt.WithExpirationRequired()}
+	if v.cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(v.cfg.Issuer))
+	}
+	if v.cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(v.cfg.Audience))
+	}
+	_, err := jwt.ParseWithClaims(token, claims, v.key(ctx), opts...)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

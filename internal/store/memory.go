@@ -28,6 +28,8 @@ type memData struct {
 	convs                       map[int64]*memConv
 	rates                       map[string]memRate
 	keys                        map[memKey]memIdem
+	accounts                    map[string]Account // by id
+	accountSeq                  int64
 }
 
 // memRate counts a user's turns in the current window.
@@ -55,10 +57,11 @@ type memConv struct {
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
 	return &Memory{data: memData{
-		tasks: make(map[int64]Task),
-		convs: make(map[int64]*memConv),
-		rates: make(map[string]memRate),
-		keys:  make(map[memKey]memIdem),
+		tasks:    make(map[int64]Task),
+		convs:    make(map[int64]*memConv),
+		rates:    make(map[string]memRate),
+		keys:     make(map[memKey]memIdem),
+		accounts: make(map[string]Account),
 	}}
 }
 
@@ -212,6 +215,77 @@ func (m *Memory) Ping(ctx context.Context) error {
 	return m.do(ctx, func(*memTx) error { return nil })
 }
 
+// CreateAccount implements Store.
+func (m *Memory) CreateAccount(ctx context.Context, na NewAccount) (a Account, err error) {
+	err = m.do(ctx, func(tx *memTx) error {
+		if _, ok := tx.accountByEmail(na.Email); ok {
+			return ErrEmailTaken
+		}
+		tx.d.accountSeq++
+		a = Account{ID: memAccountID(tx.d.accountSeq), Email: strings.TrimSpace(na.Email), Name: na.Name,
+			PasswordHash: na.PasswordHash, CreatedAt: Now()}
+		tx.d.accounts[a.ID] = a
+		return nil
+	})
+	return a, err
+}
+
+// memAccountID is a UUID-shaped id, as the surveyed backends give accounts.
+func memAccountID(n int64) string {
+	return fmt.Sprintf("00000000-0000-4000-8000-%012x", n)
+}
+
+func (tx *memTx) accountByEmail(email string) (Account, bool) {
+	for _, a := range tx.d.accounts {
+		if strings.EqualFold(a.Email, strings.TrimSpace(email)) {
+			return a, true
+		}
+	}
+	return Account{}, false
+}
+
+// AccountByEmail implements Store.
+func (m *Memory) AccountByEmail(ctx context.Context, email string) (a Account, err error) {
+	err = m.do(ctx, func(tx *memTx) error {
+		var ok bool
+		if a, ok = tx.accountByEmail(email); !ok {
+			return ErrAccountNotFound
+		}
+		return nil
+	})
+	return a, err
+}
+
+// AccountByID implements Store.
+func (m *Memory) AccountByID(ctx context.Context, id string) (a Account, err error) {
+	err = m.do(ctx, func(tx *memTx) error {
+		var ok bool
+		if a, ok = tx.d.accounts[id]; !ok {
+			return ErrAccountNotFound
+		}
+		return nil
+	})
+	return a, err
+}
+
+// UpgradePassword implements Store.
+func (m *Memory) UpgradePassword(ctx context.Context, id, oldHash, newHash string) (done bool, err error) {
+	err = m.do(ctx, func(tx *memTx) error {
+		if a, ok := tx.d.accounts[id]; ok && a.PasswordHash == oldHash {
+			a.PasswordHash = newHash
+			tx.d.accounts[id] = a
+			done = true
+		}
+		return nil
+	})
+	return done, err
+}
+
+// Attempt implements Store.
+func (m *Memory) Attempt(ctx context.Context, key string, limit int) error {
+	return m.do(ctx, func(tx *memTx) error { return tx.count(key, limit) })
+}
+
 // Status implements Store: memory adopts nothing; the app reports that
 // it keeps nothing across restarts.
 func (m *Memory) Status() Status { return Status{} }
@@ -347,20 +421,30 @@ func (tx *memTx) admit(t Turn) (replay json.RawMessage, err error) {
 		})
 	}
 	if t.RateLimit > 0 {
-		window := now.Truncate(rateWindow)
-		old := tx.d.rates[t.UserID]
-		r := old
-		if !r.window.Equal(window) {
-			r = memRate{window: window}
+		if err := tx.count(t.UserID, t.RateLimit); err != nil {
+			return nil, err
 		}
-		if r.turns >= t.RateLimit {
-			return nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: window.Add(rateWindow).Sub(now)}
-		}
-		r.turns++
-		tx.d.rates[t.UserID] = r
-		tx.undo = append(tx.undo, func() { tx.d.rates[t.UserID] = old })
 	}
 	return nil, nil
+}
+
+// count counts one event under key in the current window, refusing it past
+// limit.
+func (tx *memTx) count(key string, limit int) error {
+	now := time.Now()
+	window := now.Truncate(rateWindow)
+	old := tx.d.rates[key]
+	r := old
+	if !r.window.Equal(window) {
+		r = memRate{window: window}
+	}
+	if r.turns >= limit {
+		return &RateLimitError{Limit: limit, RetryAfter: window.Add(rateWindow).Sub(now)}
+	}
+	r.turns++
+	tx.d.rates[key] = r
+	tx.undo = append(tx.undo, func() { tx.d.rates[key] = old })
+	return nil
 }
 
 func (tx *memTx) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawMessage, error) {

@@ -229,7 +229,9 @@ func classify(ctx context.Context, err error) error {
 			return fmt.Errorf("%w: %w", ErrSchema, err)
 		case pgErr.Code == "23503" && strings.Contains(pgErr.Detail, "is not present in table"):
 			return fmt.Errorf("%w: %w", ErrUnknownUser, err)
-		case strings.HasPrefix(pgErr.Code, "22") || pgErr.Code == "23514":
+		case pgErr.Code == "23505" && strings.Contains(pgErr.Detail, "email"):
+			return fmt.Errorf("%w: %w", ErrEmailTaken, err)
+		case strings.HasPrefix(pgErr.Code, "22") || pgErr.Code == "23514" || pgErr.Code == "23502":
 			// Data exceptions and check violations: a value an adopted
 			// table's column does not take.
 			return fmt.Errorf("%w: %w", ErrValueRejected, err)

@@ -40,6 +40,9 @@ var (
 	taskTableNames = []string{"tasks", "task", "todotask", "todos", "todo"}
 	convTableNames = []string{"conversations", "conversation"}
 	msgTableNames  = []string{"messages", "message"}
+	userTableNames = []string{"users", "user"}
+	// Better Auth keeps passwords in account; its user table is never ours.
+	betterAuthNames = []string{"account"}
 )
 
 // column is one column of a candidate table, as the catalog describes it.
@@ -57,6 +60,7 @@ type inspection struct {
 	version   int32
 	ownTasks  bool // taskchat's own tasks table holds rows
 	ownConvs  bool // … and its own conversations table
+	ownUsers  bool // … and its own users table
 	appSchema string
 	columns   []column
 	indexed   map[string][]string // table → the first column of each of its indexes
@@ -69,12 +73,12 @@ type inspection struct {
 func inspectSQL(own string, adopt bool) string {
 	names := "'{}'::text[]"
 	if adopt {
-		all := slices.Concat(taskTableNames, convTableNames, msgTableNames)
+		all := slices.Concat(taskTableNames, convTableNames, msgTableNames, userTableNames, betterAuthNames)
 		names = "'{" + strings.Join(all, ",") + "}'::text[]"
 	}
 	o := pgx.Identifier{own}.Sanitize()
 	return `select (select version from ` + o + `.schema_version limit 1),
-	exists (select 1 from ` + o + `.tasks), exists (select 1 from ` + o + `.conversations),
+	exists (select 1 from ` + o + `.tasks), exists (select 1 from ` + o + `.conversations), exists (select 1 from ` + o + `.users),
 	current_schema(),
 	(select coalesce(json_agg(json_build_object('table', c.relname, 'name', a.attname, 'type', t.typname,
 		'notnull', a.attnotnull, 'default', a.atthasdef or a.attidentity <> '' or a.attgenerated <> '',
@@ -97,7 +101,7 @@ func scanInspection(row pgx.Row) (inspection, error) {
 	var in inspection
 	var version *int32
 	var cols, idx []byte
-	if err := row.Scan(&version, &in.ownTasks, &in.ownConvs, &in.appSchema, &cols, &idx); err != nil {
+	if err := row.Scan(&version, &in.ownTasks, &in.ownConvs, &in.ownUsers, &in.appSchema, &cols, &idx); err != nil {
 		return in, err
 	}
 	if version != nil {
@@ -259,8 +263,63 @@ func plan(own string, in inspection) *schema {
 			s.problems = append(s.problems, unindexed(in, msgName, "conversation_id")...)
 		}
 	}
+	s.users = ownUsers(own)
+	if name, cols := in.table(userTableNames); name != "" {
+		qual := in.appSchema + "." + name
+		u, reasons := adoptUsers(in.appSchema, name, cols)
+		_, betterAuth := in.table(betterAuthNames)
+		_, camel := cols["emailVerified"]
+		switch {
+		case camel || (name == "user" && betterAuth != nil):
+			// Better Auth's: its passwords are elsewhere, and its tables are
+			// never touched. Nothing to report.
+		case len(reasons) == 0 && in.ownUsers:
+			s.problems = append(s.problems, fmt.Sprintf("%s was not adopted: %s.users already holds accounts, which adopting it would hide; taskchat keeps its accounts in %s.users instead.", qual, own, own))
+		case len(reasons) > 0:
+			s.problems = append(s.problems, fmt.Sprintf("%s was not adopted: %s; taskchat keeps its accounts in %s.users instead.", qual, strings.Join(reasons, "; "), own))
+		default:
+			s.users = u
+			s.adopted = append(s.adopted, qual)
+		}
+	}
 	s.sql = buildStatements(s)
 	return s
+}
+
+// passwordColumns are the names the surveyed backends give a password hash.
+var passwordColumns = []string{"password_hash", "hashed_password", "password"}
+
+func adoptUsers(app, name string, cols map[string]column) (userTable, []string) {
+	s := &shape{cols: cols}
+	s.need("id", userTypes, "text, a uuid or an integer")
+	id := cols["id"]
+	if slices.Contains(intTypes, id.Type) && !id.Default {
+		s.reasons = append(s.reasons, "its id column is an integer with no default (serial or identity) to number new accounts")
+	}
+	s.need("email", textTypes, "text")
+	pw := ""
+	for _, c := range passwordColumns {
+		if _, ok := cols[c]; ok && pw == "" {
+			pw = c
+		}
+	}
+	if pw == "" {
+		s.reasons = append(s.reasons, "it has no password_hash column")
+	} else {
+		s.need(pw, textTypes, "text")
+	}
+	u := userTable{table: pgx.Identifier{app, name}.Sanitize(), adopted: true, password: pgx.Identifier{pw}.Sanitize(),
+		idType: id.Type, hashMax: maxChars(cols[pw])}
+	u.name = s.optional("name", textTypes)
+	u.nameRequired = u.name && cols["name"].NotNull
+	if s.optional("created_at", timeTypes) {
+		u.created, u.naive = true, cols["created_at"].Type == "timestamp"
+	}
+	u.updated = s.optional("updated_at", timeTypes)
+	u.active = s.optional("is_active", []string{"bool"})
+	u.verified = s.optional("email_verified", []string{"bool"})
+	s.fillable(app + "." + name)
+	return u, s.reasons
 }
 
 // unindexed reports an adopted table with no index to serve a user's rows.

@@ -15,6 +15,7 @@ type schema struct {
 	own      string // taskchat's own schema
 	tasks    taskTable
 	convs    convTables
+	users    userTable
 	adopted  []string
 	problems []string
 	sql      statements
@@ -48,6 +49,27 @@ type convTables struct {
 	contentMax   int
 }
 
+// userTable is the table of accounts.
+type userTable struct {
+	table        string
+	adopted      bool
+	idType       string // pg type of id: text, varchar, uuid, int4…
+	password     string // the password hash column, quoted
+	hashMax      int    // its length, 0 when unbounded
+	name         bool   // it has a name column
+	nameRequired bool   // … NOT NULL: no name is the empty string
+	created      bool   // … a created_at
+	naive        bool   // … without time zone
+	updated      bool   // … an updated_at
+	active       bool   // … an is_active boolean, filled true
+	verified     bool   // … an email_verified boolean, filled false
+}
+
+func ownUsers(own string) userTable {
+	return userTable{table: pgx.Identifier{own, "users"}.Sanitize(), password: `"password_hash"`, idType: "text",
+		name: true, created: true, updated: true}
+}
+
 func ownTasks(own string) taskTable {
 	return taskTable{
 		table: pgx.Identifier{own, "tasks"}.Sanitize(), completed: `"completed"`, description: true,
@@ -65,6 +87,8 @@ func ownConvs(own string) convTables {
 // conversations and messages.
 type statements struct {
 	taskColumns                    string
+	accountByEmail, accountByID    string
+	createAccount, upgradePassword string
 	addTask, getTask, updateTask   string
 	deleteTask                     string
 	listTasks                      map[TaskSort]string
@@ -104,6 +128,7 @@ func bounded(param string, max int) string {
 func buildStatements(s *schema) statements {
 	var st statements
 	taskStatements(&st, s.tasks)
+	userStatements(&st, s.users)
 	conversationStatements(&st, s.convs)
 	admissionStatements(&st, s.own)
 	return st
@@ -326,6 +351,50 @@ left join lateral (
 where c.id = $2::bigint and c.%s
 order by m.id desc`,
 		calls, readTime("m.created_at", c.msgNaive), c.conv, callsCol, c.msgs, join, c.user())
+}
+
+// userStatements builds the account queries. A new account's id is the
+// table's own (a serial) or a UUID made here, as text or uuid.
+func userStatements(st *statements, u userTable) {
+	name, created := "''::text", "clock_timestamp()"
+	if u.name {
+		name = "coalesce(name, '')"
+	}
+	if u.created {
+		created = readTime("created_at", u.naive)
+	}
+	cols := fmt.Sprintf("id::text, email, %s, %s, %s", name, u.password, created)
+	st.accountByEmail = fmt.Sprintf(`select %s from %s where lower(email) = lower($1) order by id limit 1`, cols, u.table)
+	st.accountByID = fmt.Sprintf(`select %s from %s where id::text = $1`, cols, u.table)
+
+	// $1 the email, $2 the hash, $3 the name when the table has one.
+	insCols, insVals := []string{"email", u.password}, []string{"$1", "$2"}
+	switch u.idType {
+	case "uuid":
+		insCols, insVals = append(insCols, "id"), append(insVals, "gen_random_uuid()")
+	case "text", "varchar", "bpchar":
+		insCols, insVals = append(insCols, "id"), append(insVals, "gen_random_uuid()::text")
+	}
+	now := nowFor(u.naive)
+	for _, c := range []struct {
+		on        bool
+		col, expr string
+	}{
+		{u.name && !u.nameRequired, "name", "nullif($3, '')"}, {u.nameRequired, "name", "$3"},
+		{u.created, "created_at", now}, {u.updated, "updated_at", now},
+		{u.active, "is_active", "true"}, {u.verified, "email_verified", "false"},
+	} {
+		if c.on {
+			insCols, insVals = append(insCols, c.col), append(insVals, c.expr)
+		}
+	}
+	st.createAccount = fmt.Sprintf(`insert into %s (%s) values (%s) returning %s`,
+		u.table, strings.Join(insCols, ", "), strings.Join(insVals, ", "), cols)
+	set := u.password + " = $3"
+	if u.updated {
+		set += ", updated_at = " + now
+	}
+	st.upgradePassword = fmt.Sprintf(`update %s set %s where id::text = $1 and %s = $2`, u.table, set, u.password)
 }
 
 // admissionStatements builds the idempotency key and rate limit queries on

@@ -42,6 +42,10 @@ var (
 	// ErrValueRejected means the database refused a value, e.g. longer than
 	// an adopted column allows.
 	ErrValueRejected = errors.New("value rejected by the database")
+	// ErrAccountNotFound means no account has that email or id.
+	ErrAccountNotFound = fmt.Errorf("account %w", ErrNotFound)
+	// ErrEmailTaken means an account already has that email.
+	ErrEmailTaken = errors.New("email taken")
 )
 
 // RateLimitError says when the user may start a turn again.
@@ -220,6 +224,38 @@ type TurnTx interface {
 	ListMessages(ctx context.Context, userID string, convID int64, p Page) ([]Message, error)
 }
 
+// Account is a person who signs in with an email and a password.
+type Account struct {
+	ID           string // as the users table keeps it: a UUID, a number, any text
+	Email        string
+	Name         string // "" when none
+	PasswordHash string // bcrypt, or a legacy SHA-256 hex digest
+	CreatedAt    time.Time
+}
+
+// NewAccount is an account to create; the store gives it its id.
+type NewAccount struct {
+	Email, Name, PasswordHash string
+}
+
+// Accounts are the sign-in accounts. Emails are compared case-insensitively
+// after trimming.
+type Accounts interface {
+	// CreateAccount returns ErrEmailTaken if an account has the email.
+	CreateAccount(ctx context.Context, a NewAccount) (Account, error)
+	// AccountByEmail returns ErrAccountNotFound if none has the email.
+	AccountByEmail(ctx context.Context, email string) (Account, error)
+	// AccountByID returns ErrAccountNotFound if none has the id.
+	AccountByID(ctx context.Context, id string) (Account, error)
+	// UpgradePassword replaces the account's hash with newHash if it is
+	// still oldHash (a legacy hash rewritten after a sign-in), and reports
+	// whether it did; a table that cannot hold the new hash keeps the old.
+	UpgradePassword(ctx context.Context, id, oldHash, newHash string) (bool, error)
+	// Attempt counts one attempt under key (an address or an account) in
+	// the current minute and returns a *RateLimitError past limit.
+	Attempt(ctx context.Context, key string, limit int) error
+}
+
 // Store is the persistence boundary of taskchat.
 //
 // Implementations must be safe for concurrent use. Timestamps are UTC with
@@ -227,6 +263,7 @@ type TurnTx interface {
 // backend cannot be reached, and the not-found errors as documented.
 type Store interface {
 	Tasks
+	Accounts
 
 	// StartTurn admits a turn (rate limit, idempotency key) and stores its
 	// user message at the end of conversation t.ConversationID or, when that

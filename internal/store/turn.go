@@ -88,7 +88,7 @@ func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, s *schema,
 	case !adm.claimed:
 		return p.replay(ctx, conn, s, t)
 	case overLimit:
-		return Conversation{}, nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: time.Duration(adm.wait * float64(time.Second))}
+		return Conversation{}, nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: secondsOf(adm.wait)}
 	case err != nil:
 		return Conversation{}, nil, convNotFound(t.ConversationID, err)
 	}
@@ -326,3 +326,6 @@ func (x pgTurn) ListMessages(ctx context.Context, userID string, convID int64, p
 	ms, err := listMessages(ctx, x.q, x.s, userID, convID, pg)
 	return ms, x.p.outcome(ctx, err)
 }
+
+// secondsOf turns the database's seconds into a duration.
+func secondsOf(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
