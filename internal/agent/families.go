@@ -1,0 +1,879 @@
+package agent
+
+import (
+	"slices"
+	"strings"
+)
+
+// The parsers of each kind of request.
+
+// ---- listing
+
+// listNouns make a clause about the task list.
+var listNouns = phrases("task", "tasks", "todo", "to-do", "to do", "todo list", "to-do list", "to do list", "list", "items",
+	"item", "agenda", "things", "stuff", "everything", "anything", "plate", "ones", "business", "overview", "got going on",
+	"going on", "status", "what i've got", "checklist")
+
+// parseList reads a request for the list and its filter: a list verb with
+// the list's nouns or state words, or those alone ("tasks?", "what's left").
+func parseList(c clause) (intent, bool) {
+	v := leadingVerb(c)
+	nouns := c.has(listNouns)
+	states := c.has(pendingWords) || c.has(completedWords)
+	// Without a verb, the clause must open with the list or a state:
+	// "my tasks?", "todo list pls", "pending ones" — not "Send the list to
+	// Tom — done".
+	first := 0
+	for slices.Contains([]string{"my", "the", "all", "our", "your", "whole", "entire", "full"}, c.word(first)) {
+		first++
+	}
+	opens := c.sub(first, c.n()).longest(0, listNouns) > 0 || c.sub(first, c.n()).longest(0, pendingWords) > 0 ||
+		c.sub(first, c.n()).longest(0, completedWords) > 0
+	switch {
+	case v.family == famList && v.n > 0 && (nouns || states || c.n() <= v.n+1):
+		if v.n == c.n() && slices.Contains([]string{"what", "which", "any", "anything", "get", "see", "check", "read", "open"}, c.word(0)) {
+			return intent{}, false // "what?" alone is no request
+		}
+	case v.family == famNone && opens && nouns && (states || c.n() <= 4) && !c.hasNumber() && !statement(c):
+		if c.has(phrases("add", "new")) {
+			return intent{}, false
+		}
+	case v.family == famNone && opens && states && c.n() <= 3 && !c.hasNumber() && !statement(c):
+	default:
+		return intent{}, false
+	}
+	// A list request names no one task: "show task 3" is not a list.
+	if c.hasNumber() {
+		return intent{}, false
+	}
+	if v.family == famList && c.word(0) == "check" && c.word(1) == "off" {
+		return intent{}, false
+	}
+	return intent{kind: intentList, filter: listFilter(c)}, true
+}
+
+// statement reports a clause about what the person did ("I finished task
+// two"), which no noun makes a list request; numbers in words count too.
+func statement(c clause) bool {
+	if slices.Contains([]string{"i", "we", "i've", "i'm"}, c.word(0)) {
+		return true
+	}
+	for i := range c.toks {
+		if _, n := readNumber(c.toks[i:]); n > 0 && c.word(i) != "one" {
+			return true
+		}
+	}
+	return false
+}
+
+// listFilter reads which tasks a list request asks for. "not" before a
+// state word turns it ("which aren't finished"); "the complete list" is all
+// of it; both states at once ("what's done and what isn't") are all.
+func listFilter(c clause) string {
+	pending, done := false, false
+	for i := 0; i < c.n(); i++ {
+		if n := c.longest(i, pendingWords); n > 0 {
+			if !slices.Contains([]string{"list", "lists"}, c.word(i+n)) { // "the to do list" is the list
+				pending = true
+			}
+			i += n - 1
+			continue
+		}
+		if n := c.longest(i, completedWords); n > 0 {
+			switch {
+			case slices.Contains([]string{"complete", "full", "whole"}, c.word(i)) && slices.Contains([]string{"list", "lists"}, c.word(i+n)):
+			case slices.Contains([]string{"to", "be"}, c.word(i-1)) && c.word(i) == "done": // "to be done"
+				pending = true
+			case i > 0 && slices.Contains(negations, c.word(i-1)), i > 1 && slices.Contains(negations, c.word(i-2)) && c.word(i-1) == "yet":
+				pending = true
+			default:
+				done = true
+			}
+			i += n - 1
+		}
+	}
+	// "what isn't" after a done word: both.
+	if done && negated(c) && !pending {
+		pending = true
+	}
+	switch {
+	case pending && done:
+		return "all"
+	case pending:
+		return "pending"
+	case done:
+		return "completed"
+	}
+	return "all"
+}
+
+// ---- adding
+
+// addNouns are what an add verb makes.
+var addNouns = []string{"task", "tasks", "todo", "to-do", "todos", "item", "items", "reminder", "reminders", "entry", "note", "notes"}
+
+// addConnectors come between "a task" and its title.
+var addConnectors = phrases("called", "named", "titled", "entitled", "to", "for", "that says", "saying", "which says",
+	"about", "of", ":", "-", "—", "–", "=")
+
+// listTails end an add with where the task goes ("… to my list").
+var listTails = phrases("to my list", "to the list", "on my list", "on the list", "onto my list", "onto the list",
+	"to my tasks", "to the tasks", "on my tasks", "to my to-do list", "to my todo list", "to my to do list",
+	"on my to-do list", "on the to-do list", "on my todo list", "on the todo list", "to the to-do list",
+	"to my task list", "on my task list", "to the task list", "on the task list", "to my to-dos", "to my todos",
+	"in my list", "in my tasks", "to the to do list", "on the to do list", "to-do list", "to do list")
+
+// parseAdd reads "add …", "create a task to …", "new task: …".
+func parseAdd(c clause, v verbMatch) (intent, bool) {
+	i := v.n
+	// "add a note to task 3: …" changes a task's description.
+	if in, ok := parseNoteAdd(c, v.n); ok {
+		return in, true
+	}
+	// "put X on the list" is an add; "put task 3 in the completed column" is not.
+	if c.word(0) == "put" {
+		if !c.has(listTails) {
+			return intent{}, false
+		}
+		v.alone = true
+	}
+	// "add a due date to task 3" asks for a field the tools do not have.
+	if k := c.sub(i, c.n()).longest(0, phrases("a due date", "due date", "a deadline", "a priority", "priority", "a tag", "tag", "a label", "label", "a reminder to task")); k > 0 &&
+		slices.Contains([]string{"to", "for", "on"}, c.word(i+k)) {
+		return intent{kind: intentRefuse, say: "I can't set priorities, due dates or tags yet, so I left your tasks as they are."}, true
+	}
+	// "add to my list: …".
+	if n := c.sub(i, c.n()).longest(0, listTails); n > 0 {
+		i += n
+	}
+	note := ""
+	counted := false // "add two tasks: …"
+	for {
+		switch w := correct(c.word(i)); {
+		case slices.Contains([]string{"a", "an", "another", "new", "one", "more", "the", "some", "these", "following", "my"}, w):
+			i++
+			continue
+		case slices.Contains([]string{"two", "three", "four", "five", "several", "multiple", "few"}, w):
+			counted = true
+			i++
+			continue
+		}
+		if n := c.sub(i, c.n()).longest(0, phrases("high priority", "low priority", "medium priority", "top priority", "urgent", "important")); n > 0 {
+			note = "I can't set priorities yet, so I added it without one."
+			i += n
+			continue
+		}
+		break
+	}
+	hasNoun := false
+	if w := correctNoun(c.word(i)); slices.Contains(addNouns, w) {
+		if c.toks[min(i+1, c.n()-1)].kind == tNumber && i+1 < c.n() {
+			return intent{}, false // "make task 3 …" names a task
+		}
+		hasNoun = true
+		counted = counted || strings.HasSuffix(w, "s")
+		i++
+	}
+	if !hasNoun && !v.alone {
+		return intent{}, false
+	}
+	if n := c.sub(i, c.n()).longest(0, addConnectors); n > 0 && (hasNoun || c.isPunct(i)) {
+		i += n
+	}
+	for c.isPunct(i) {
+		i++
+	}
+	body := c.sub(i, c.n())
+	if body.n() == 0 {
+		return intent{kind: intentAsk, say: "What should the task say? For example: \"Add a task to buy groceries\"."}, true
+	}
+	adds, extra := addItems(body, hasNoun && !counted)
+	if extra != "" {
+		note = strings.TrimSpace(note + " " + extra)
+	}
+	if len(adds) == 0 {
+		return intent{kind: intentAsk, say: "What should the task say? For example: \"Add a task to buy groceries\"."}, true
+	}
+	return intent{kind: intentAdd, adds: adds, note: note}, true
+}
+
+// addFrames that only open a task when something labels it as one.
+var labelFrames = phrases("todo", "to do", "to-do", "note to self", "reminder", "reminder to")
+
+// parseAddFrame reads "remind me to …", "I need to …", "don't let me forget
+// to …". With negatedOnly it reads only the frames that contain a negation,
+// which must be read before negation turns the clause into nothing.
+func parseAddFrame(c clause, negatedOnly bool) (intent, bool) {
+	n := c.longest(0, addFrames)
+	if n == 0 {
+		return intent{}, false
+	}
+	frame := c.sub(0, n)
+	if negated(frame) != negatedOnly {
+		return intent{}, false
+	}
+	if frame.longest(0, labelFrames) == n && !c.isPunct(n) && c.word(0) != "reminder" {
+		return intent{}, false // "todo list" is not "todo: list"
+	}
+	body := c.sub(n, c.n())
+	for body.n() > 0 && body.toks[0].kind == tPunct {
+		body = body.sub(1, body.n())
+	}
+	if body.n() == 0 {
+		return intent{kind: intentAsk, say: "What should I remind you of? For example: \"Remind me to call mom\"."}, true
+	}
+	// "I need to finish the report" adds; "I need to remove task 3" is a request.
+	if v := leadingVerb(body); v.family != famNone && v.family != famAdd && startsRequest(body) {
+		return intent{}, false
+	}
+	adds, note := addItems(body, true)
+	if len(adds) == 0 {
+		return intent{}, false
+	}
+	return intent{kind: intentAdd, adds: adds, note: note}, true
+}
+
+// descMarkers introduce a new task's description after its title.
+var descMarkers = phrases("description", "details", "detail", "notes", "note", "desc")
+
+// addItems reads what an add makes: one task, or several ("feed the fish,
+// water the cactus and take out the recycling"; "'rake the leaves' and
+// 'clean the windows'"), each with a description if one follows its title
+// ("…, description: …", "… with notes: …"). A single title from "a task to
+// …" is one task unless commas list several.
+func addItems(body clause, single bool) ([]newTask, string) {
+	// A description: the rest after a marker and ":" (or "with notes …").
+	desc := ""
+	for i := 0; i < body.n(); i++ {
+		n := body.longest(i, descMarkers)
+		if n == 0 || i == 0 {
+			continue
+		}
+		before := body.word(i-1) == "with" || body.isPunct(i-1, ",", "-", "—", "–", "(")
+		if i > 1 && body.word(i-1) == "a" && body.word(i-2) == "with" {
+			before = true
+		}
+		after := body.isPunct(i+n, ":", "-", "=", "—")
+		if (before && (after || body.word(i-1) == "with" || body.word(i-1) == "a")) || (after && body.isPunct(i-1)) {
+			j := i + n
+			for body.isPunct(j) {
+				j++
+			}
+			desc = titleText(body.text(j, body.n()))
+			k := i
+			for k > 0 && (body.word(k-1) == "with" || body.word(k-1) == "a" || body.isPunct(k-1)) {
+				k--
+			}
+			body = body.sub(0, k)
+			break
+		}
+	}
+	// Where the task goes, and a due date it cannot hold, leave the title.
+	note := ""
+	for changed := true; changed; {
+		changed = false
+		if n := tailLen(body, listTails); n > 0 {
+			body, changed = body.sub(0, body.n()-n), true
+		}
+		for i := 1; i < body.n(); i++ {
+			if body.word(i) == "due" && (body.isPunct(i-1, ",", "-", "—") || i == body.n()-2 || i == body.n()-3) {
+				note = "I can't set due dates yet, so the task has none."
+				j := i
+				if body.isPunct(i - 1) {
+					j = i - 1
+				}
+				body, changed = body.sub(0, j), true
+				break
+			}
+		}
+		for body.n() > 0 && body.toks[body.n()-1].kind == tPunct {
+			body, changed = body.sub(0, body.n()-1), true
+		}
+	}
+	if body.n() == 0 {
+		return nil, note
+	}
+	// Quoted titles, each a task: "'rake the leaves' and 'clean the
+	// windows'", "\"Order groceries\" and another one \"Pay rent\"".
+	if quoted := quotedItems(body); len(quoted) > 1 {
+		return quoted, note
+	}
+	parts := splitItems(body, single)
+	out := make([]newTask, 0, len(parts))
+	for _, p := range parts {
+		if t := titleOf(p.text(0, p.n())); t != "" {
+			out = append(out, newTask{title: t})
+		}
+	}
+	if len(out) == 1 {
+		out[0].desc = desc
+	}
+	return out, note
+}
+
+// quotedItems are the tasks of a text made of quoted titles and the words
+// between them ("and", "another one"), or nil.
+func quotedItems(body clause) []newTask {
+	between := []string{"and", "&", "then", "also", "another", "one", "task", "a", "an", "called", "named", "plus", "second"}
+	var out []newTask
+	for i, t := range body.toks {
+		switch {
+		case t.kind == tQuoted:
+			out = append(out, newTask{title: titleOf(body.text(i, i+1))})
+		case t.kind == tPunct, slices.Contains(between, t.low):
+		default:
+			return nil
+		}
+	}
+	return out
+}
+
+// titleText is text as a description keeps it: trimmed, unquoted.
+func titleText(s string) string {
+	s = strings.Trim(strings.TrimSpace(s), ",;:-—–")
+	return strings.TrimSpace(unquote(strings.TrimSpace(s)))
+}
+
+// tailLen is the length of the phrase of list that ends the clause.
+func tailLen(c clause, list []phrase) int {
+	best := 0
+	for _, p := range list {
+		if len(p) > best && len(p) < c.n() && c.at(c.n()-len(p), p) {
+			best = len(p)
+		}
+	}
+	return best
+}
+
+// splitItems cuts an add's text into tasks at commas and "and": a comma
+// list always ("a, b and c"), a plain "a and b" only when neither side
+// reads as part of one task — short items without "a task to" in front
+// ("add milk and bread").
+func splitItems(body clause, single bool) []clause {
+	var seps []int
+	commas := 0
+	for i, t := range body.toks {
+		switch {
+		case t.kind == tPunct && t.low == ",":
+			seps = append(seps, i)
+			commas++
+		case t.kind == tPunct && t.low == ";" && !single:
+			seps = append(seps, i)
+			commas++
+		case t.kind == tWord && (t.low == "and" || t.low == "&") && i > 0 && i < body.n()-1:
+			seps = append(seps, i)
+		}
+	}
+	if len(seps) == 0 || (single && commas == 0) {
+		return []clause{body}
+	}
+	var parts []clause
+	start := 0
+	for _, s := range seps {
+		if s > start {
+			parts = append(parts, body.sub(start, s))
+		}
+		start = s + 1
+		if body.word(start) == "and" || body.word(start) == "then" {
+			start++
+		}
+	}
+	parts = append(parts, body.sub(start, body.n()))
+	if commas == 0 {
+		for _, p := range parts {
+			if p.n() > 4 {
+				return []clause{body}
+			}
+		}
+	}
+	return parts
+}
+
+// ---- references
+
+// parseRefs reads the tasks a clause names: numbers, positions, pronouns,
+// quoted or unquoted titles, several joined by "and" or commas.
+func parseRefs(c clause) refGroup {
+	if p := c.trimPunct(); p.n() > 0 && p.longest(0, pronouns) == p.n() {
+		return refGroup{whole: ref{kind: refPronoun}} // "that one"
+	}
+	c = trimRef(c)
+	if c.n() == 0 {
+		return refGroup{}
+	}
+	g := refGroup{whole: parseRef(c)}
+	if g.whole.kind == refID {
+		return g // "one hundred and five" is one number
+	}
+	// Several: split at "and", "&", "," — a title may hold "and", so the
+	// whole stays as the first reading.
+	var parts []ref
+	start := 0
+	for i := 0; i <= c.n(); i++ {
+		if i < c.n() && !(c.word(i) == "and" || c.word(i) == "&" || c.word(i) == "plus" || c.isPunct(i, ",")) {
+			continue
+		}
+		if p := trimRef(c.sub(start, i)); p.n() > 0 {
+			parts = append(parts, parseRef(p))
+		}
+		start = i + 1
+	}
+	if len(parts) > 1 {
+		g.parts = parts
+	}
+	return g
+}
+
+// refEdges are the words around a reference that do not name the task.
+var refEdges = []string{"the", "my", "a", "an", "this", "that", "both", "task", "tasks", "item", "todo", "to-do", "one",
+	"called", "named", "titled", "about", "entry", "thing", "reminder", "number", "no", "no.", "num", "id", "with",
+	"which", "says", "saying", "labelled", "status", "from", "off", "of", "for", "is", "are", "as", "'s", "now", "please",
+	"just", "all", "also", "to", "too", "anymore", "there", "here"}
+
+// trimRef drops what surrounds a reference: articles, "task", "the one
+// called", "from my list", punctuation.
+func trimRef(c clause) clause {
+	if n := tailLen(c, append(slices.Clip(listTails), phrases("from my list", "off my list", "from the list", "off the list", "from my tasks", "from my to-do list", "from my todo list", "from the task list", "off my to-do list")...)); n > 0 {
+		c = c.sub(0, c.n()-n)
+	}
+	i, j := 0, c.n()
+	for i < j && (c.toks[i].kind == tPunct || slices.Contains(refEdges, c.toks[i].low) && c.toks[i].kind == tWord) {
+		if c.toks[i].low == "one" {
+			if _, n := readNumber(c.toks[i:j]); n == j-i || i+1 == j {
+				break // "one hundred and five", "that one"
+			}
+		}
+		i++
+	}
+	for j > i && (c.toks[j-1].kind == tPunct || c.toks[j-1].kind == tWord && slices.Contains(append([]string{"task", "tasks", "one", "item", "please", "now", "anymore", "too", "also", "the", "done", "list"}, doneSingles...), c.toks[j-1].low)) {
+		if j-1 == i {
+			break
+		}
+		j--
+	}
+	return c.sub(i, j)
+}
+
+var doneSingles = []string{"done", "complete", "completed", "finished"}
+
+// parseRef reads one reference.
+func parseRef(c clause) ref {
+	if c.n() == 0 {
+		return ref{}
+	}
+	// A quoted title.
+	if c.n() == 1 && c.toks[0].kind == tQuoted {
+		return ref{kind: refTitle, text: c.text(0, 1), quoted: true}
+	}
+	// A number, in digits or words.
+	if c.n() == 1 && c.toks[0].kind == tNumber {
+		return ref{kind: refID, id: c.toks[0].num}
+	}
+	if v, n := readNumber(c.toks); n > 0 && n == c.n() {
+		return ref{kind: refID, id: v}
+	}
+	// A pronoun.
+	if c.longest(0, pronouns) == c.n() || c.n() == 1 && slices.Contains([]string{"it", "that", "this", "them"}, c.word(0)) {
+		return ref{kind: refPronoun}
+	}
+	if c.n() <= 2 && slices.Contains([]string{"something", "anything", "one", "some", "any", "stuff"}, c.word(0)) {
+		return ref{kind: refVague}
+	}
+	// A position: "second", "the 3rd item", "whichever is last".
+	for i, t := range c.toks {
+		if p, ok := positionWords[t.low]; ok && t.kind == tWord && c.n() <= 4 {
+			rest := slices.DeleteFunc(slices.Clone(c.toks), func(x token) bool {
+				return x.low == t.low || slices.Contains([]string{"one", "task", "item", "whichever", "is", "on", "the", "list", "in", "of", "entry", "'s"}, x.low)
+			})
+			if len(rest) == 0 {
+				_ = i
+				return ref{kind: refPosition, pos: p}
+			}
+		}
+	}
+	return ref{kind: refTitle, text: c.text(0, c.n())}
+}
+
+// ---- completing
+
+// statusTails say a task is done when they end a clause ("… is done").
+var copulas = phrases("is", "are", "'s", "has been", "have been", "was", "were", "is now", "are now", "are both",
+	"is all", "are all", "status", "status is", "now")
+
+// doneAt reports the length of a done phrase at i ("done", "all finished",
+// "complete now"), or 0.
+func doneAt(c clause, i int) int {
+	n := c.longest(i, doneWords)
+	if n == 0 {
+		return 0
+	}
+	return n
+}
+
+// completeStatus reads "… (as) done" at the end of a completion verb's
+// object; it returns where the object ends, or -1 when it has no status.
+func completeStatus(c clause) (int, string) {
+	for i := c.n() - 1; i > 0; i-- {
+		n := doneAt(c, i)
+		if n > 0 && i+n == c.n() {
+			j := i
+			for j > 0 && slices.Contains([]string{"as", "to", "into", "in", "over", "the", "be", "being"}, c.word(j-1)) {
+				j--
+			}
+			return j, "done"
+		}
+		if pn := c.longest(i, reopenWords); pn > 0 && i+pn == c.n() {
+			return i, "reopen"
+		}
+	}
+	// "put task 1 in the completed column", "move it to done".
+	if i, n := c.find(1, phrases("completed column", "done column", "finished column", "done pile", "completed list", "done list")); i > 0 && i+n == c.n() {
+		j := i
+		for j > 0 && slices.Contains([]string{"in", "into", "to", "the", "over"}, c.word(j-1)) {
+			j--
+		}
+		return j, "done"
+	}
+	return -1, ""
+}
+
+// parseComplete reads "complete task 3", "mark X as done", "tick X off".
+func parseComplete(c clause, n int) (intent, bool) {
+	w := c.word(0)
+	needsStatus := slices.Contains([]string{"mark", "marking", "marked", "flag", "set", "switch", "move", "put"}, w) && c.word(1) != "off"
+	obj := c.sub(n, c.n())
+	end, state := completeStatus(obj)
+	switch {
+	case state == "reopen":
+		return refuseReopen(), true
+	case needsStatus && end < 0:
+		return intent{}, false
+	case end >= 0:
+		obj = obj.sub(0, end)
+	}
+	// "tick the haircut one off", "check it off".
+	if slices.Contains([]string{"tick", "check", "cross", "knock", "strike"}, strings.TrimSuffix(strings.TrimSuffix(w, "ed"), "ing")) && n == 1 {
+		if obj.n() > 0 && obj.word(obj.n()-1) == "off" {
+			obj = obj.sub(0, obj.n()-1)
+		} else if end < 0 {
+			return intent{}, false
+		}
+	}
+	if obj.word(0) == "with" {
+		obj = obj.sub(1, obj.n())
+	}
+	return actOn(intentComplete, obj)
+}
+
+// parseDoneFrame reads "I've finished X", "I'm done with X", "I completed X".
+func parseDoneFrame(c clause) (intent, bool) {
+	i := 0
+	for c.word(i) == "i" || c.word(i) == "we" || c.word(i) == "'ve" || c.word(i) == "'m" || c.word(i) == "have" || c.word(i) == "am" ||
+		c.word(i) == "just" || c.word(i) == "finally" || c.word(i) == "already" || c.word(i) == "now" || c.word(i) == "also" {
+		i++
+	}
+	if i == 0 {
+		return intent{}, false
+	}
+	rest := c.sub(i, c.n())
+	n := rest.longest(0, phrases("finished", "finished with", "finish", "completed", "complete", "done", "done with",
+		"through with", "ticked off", "checked off", "crossed off", "wrapped up", "knocked off", "dealt with", "sorted"))
+	if n == 0 {
+		return intent{}, false
+	}
+	obj := rest.sub(n, rest.n())
+	if obj.n() == 0 {
+		return intent{kind: intentBye}, true // "I'm done"
+	}
+	if slices.Contains([]string{"for", "here"}, obj.word(0)) {
+		return intent{kind: intentBye}, true // "I'm finished for now"
+	}
+	return actOn(intentComplete, obj)
+}
+
+// parseStatusAfter reads a task named and then its state: "the ferns are
+// done", "task 3: done", "Send the list to Tom — done", "done: book a
+// haircut", "task 2 status: done".
+func parseStatusAfter(c clause) (intent, bool) {
+	// "done: X".
+	if n := doneAt(c, 0); n > 0 && c.isPunct(n, ":", "-", "—") {
+		return actOn(intentComplete, c.sub(n+1, c.n()))
+	}
+	for i := 1; i < c.n(); i++ {
+		n := doneAt(c, i)
+		if n == 0 || i+n != c.n() {
+			continue
+		}
+		j := i
+		for j > 0 && c.isPunct(j-1) {
+			j--
+		}
+		if k := tailLen(c.sub(0, j), copulas); k > 0 {
+			j -= k
+		}
+		for j > 0 && c.isPunct(j-1) {
+			j--
+		}
+		if j == 0 {
+			return intent{}, false
+		}
+		return actOn(intentComplete, c.sub(0, j))
+	}
+	return intent{}, false
+}
+
+// parseFieldAfter reads a task named and then a field: "task 2 details:
+// mention the discount".
+func parseFieldAfter(c clause) (intent, bool) {
+	for i := 1; i < c.n(); i++ {
+		n := c.longest(i, descMarkers)
+		if n == 0 || !c.isPunct(i+n, ":", "-", "—") {
+			continue
+		}
+		refs := parseRefs(c.sub(0, i))
+		if refs.whole.kind != refID && refs.whole.kind != refPronoun {
+			return intent{}, false
+		}
+		value := titleText(c.text(i+n+1, c.n()))
+		if value == "" {
+			return intent{}, false
+		}
+		return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}, descMode: true}, true
+	}
+	return intent{}, false
+}
+
+// parsePastTense reads a task reported done: "I booked the haircut",
+// "watered the ferns", "fixed the bike tire!". The verb, in the present,
+// must be the title's first word.
+func parsePastTense(c clause) (intent, bool) {
+	i := 0
+	for slices.Contains([]string{"i", "we", "'ve", "have", "just", "finally", "already", "yay", "so", "also"}, c.word(i)) {
+		i++
+	}
+	w := c.word(i)
+	present, ok := pastTense[w]
+	if !ok {
+		base, isPast := strings.CutSuffix(w, "ed")
+		if !isPast || len(base) < 3 || strings.HasSuffix(w, "eed") {
+			return intent{}, false // "need", "feed" are not past tenses
+		}
+		present = base
+	}
+	obj := c.sub(i+1, c.n())
+	if obj.n() == 0 {
+		return intent{}, false
+	}
+	r := ref{kind: refTitle, text: c.text(i, c.n()), verb: present}
+	return intent{kind: intentComplete, refs: refGroup{whole: r}, weak: true}, true
+}
+
+// ---- deleting
+
+// parseDelete reads "delete task 3", "remove the haircut task from my list",
+// "take the ferns off my list".
+func parseDelete(c clause, n int) (intent, bool) {
+	obj := c.sub(n, c.n())
+	if c.word(0) == "take" && n == 1 {
+		// "take X off (my list)": the "off" is the verb's.
+		k := -1
+		for i := range obj.n() {
+			if obj.word(i) == "off" || obj.word(i) == "out" && obj.word(i+1) == "of" {
+				k = i
+			}
+		}
+		if k < 0 {
+			return intent{}, false
+		}
+		obj = obj.sub(0, k)
+	}
+	if slices.Contains([]string{"clear", "forget", "drop", "cancel"}, c.word(0)) && obj.n() > 0 && obj.word(0) == "it" && obj.n() > 2 {
+		return intent{}, false
+	}
+	return actOn(intentDelete, obj)
+}
+
+// ---- completing and deleting alike
+
+// actOn makes a complete or delete intent on the tasks obj names, or asks
+// when it names none, or refuses when it names them all.
+func actOn(kind intentKind, obj clause) (intent, bool) {
+	obj = obj.trimPunct()
+	if bulk(obj) {
+		what := "delete"
+		if kind == intentComplete {
+			what = "complete"
+		}
+		return intent{kind: intentRefuse, say: "I " + what + " tasks one at a time, so nothing changes by accident. Say \"show my tasks\" to see their numbers, then for example \"" + what + " task 3\"."}, true
+	}
+	refs := parseRefs(obj)
+	if refs.empty() || refs.whole.kind == refVague {
+		what := map[intentKind]string{intentComplete: "mark as done", intentDelete: "delete"}[kind]
+		return intent{kind: intentAsk, say: "Which task should I " + what + "? Tell me its number, or say \"show my tasks\" to see them."}, true
+	}
+	return intent{kind: kind, refs: refs}, true
+}
+
+// bulk reports a reference to many tasks at once: "everything", "all my
+// tasks", "the done ones", "whatever I've completed".
+func bulk(c clause) bool {
+	if c.has(allWords) && (c.has(listNouns) || c.has(pendingWords) || c.has(completedWords) || c.n() <= 3) {
+		return true
+	}
+	// "the done ones", "the finished tasks", "completed tasks": state words
+	// choose no task by its title.
+	for i := 0; i < c.n(); i++ {
+		if n := c.longest(i, completedWords); n > 0 && slices.Contains([]string{"ones", "tasks", "items", "things", "todos", "stuff"}, c.word(i+n)) {
+			return true
+		}
+	}
+	return c.at(0, phrase{"the", "lot"}) || c.at(0, phrase{"everything"})
+}
+
+// ---- updating
+
+// updateSeparators come between a task and its new text.
+var updateSeparators = phrases("to", "into", "as", ":", "->", "=>", "=", "so it says", "so it reads", "to say", "to read",
+	"new title", ", new title", "with the title", "with title", "saying", "that says", "-", "—")
+
+// titleFields and descFields name which field a change is to.
+var (
+	titleFields = phrases("title", "name", "text", "wording")
+	descFields  = phrases("description", "details", "detail", "notes", "note", "desc")
+)
+
+// parseUpdate reads "rename task 3 to X", "change the haircut task to X",
+// "set the description of task 2 to Y", "update task 1's title to X".
+func parseUpdate(c clause, n int) (intent, bool) {
+	body := c.sub(n, c.n())
+	// "set task 3 to done" is a completion, "set it to pending" a reopening.
+	if end, state := completeStatus(body); state != "" && end > 0 {
+		if state == "reopen" {
+			return refuseReopen(), true
+		}
+		if i, _ := body.find(0, phrases("to", "as", "into", ":")); i >= 0 && i <= end+1 {
+			return actOn(intentComplete, body.sub(0, end))
+		}
+	}
+	descMode := false
+	// "the description of X to Y", "the title of X to Y".
+	lead := 0
+	for body.word(lead) == "the" || body.word(lead) == "its" || body.word(lead) == "a" {
+		lead++
+	}
+	if k := body.longest(lead, descFields); k > 0 && slices.Contains([]string{"of", "for", "on", "in"}, body.word(lead+k)) {
+		descMode, body = true, body.sub(lead+k+1, body.n())
+	} else if k := body.longest(lead, titleFields); k > 0 && slices.Contains([]string{"of", "for", "on"}, body.word(lead+k)) {
+		body = body.sub(lead+k+1, body.n())
+	} else if k := body.longest(lead, descFields); k > 0 && (body.isPunct(lead+k) || body.word(lead+k) == "to") {
+		// "set the description to …" (of the task named before).
+		descMode = true
+	}
+	var splits []updateSplit
+	for i := 0; i < body.n(); i++ {
+		k := body.longest(i, updateSeparators)
+		if body.isPunct(i, ",") && body.sub(i+1, body.n()).longest(0, phrases("new title", "so it says")) > 0 {
+			k = 1 + body.sub(i+1, body.n()).longest(0, phrases("new title", "so it says"))
+		}
+		if k == 0 {
+			continue
+		}
+		target := body.sub(0, i)
+		value := titleText(body.text(i+k, body.n()))
+		if value == "" {
+			continue
+		}
+		tDesc := descMode
+		// "task 3 description: …", "task 1's title to …".
+		tt := target
+		if m := tailLen(tt, descFields); m > 0 {
+			tDesc, tt = true, tt.sub(0, tt.n()-m)
+		} else if m := tailLen(tt, titleFields); m > 0 {
+			tt = tt.sub(0, tt.n()-m)
+		}
+		if tt.n() > 0 && tt.word(tt.n()-1) == "'s" {
+			tt = tt.sub(0, tt.n()-1)
+		}
+		refs := parseRefs(tt)
+		if refs.empty() && !tDesc && !descMode {
+			continue
+		}
+		if refs.empty() {
+			refs = refGroup{whole: ref{kind: refPronoun}}
+		}
+		if in, ok := unsupportedValue(value); ok && !tDesc {
+			return in, true
+		}
+		if i == 0 && !tDesc {
+			continue
+		}
+		splits = append(splits, updateSplit{target: refs, value: value})
+		descMode = tDesc
+	}
+	if len(splits) == 0 {
+		refs := parseRefs(body)
+		what := "new title"
+		if descMode {
+			what = "new description"
+		}
+		say := "What should the " + what + " be? For example: \"Change task 1 to 'Call mom tonight'\"."
+		if refs.empty() {
+			say = "Which task should I change, and to what? For example: \"Change task 1 to 'Call mom tonight'\"."
+		}
+		return intent{kind: intentAsk, say: say}, true
+	}
+	return intent{kind: intentUpdate, splits: splits, descMode: descMode}, true
+}
+
+// unsupportedValue refuses a change to a field the tools do not have:
+// "change task 2 to high priority", "… to due tomorrow".
+func unsupportedValue(v string) (intent, bool) {
+	c := clause{m: &message{}, toks: nil}
+	m := tokenize(clean(v))
+	c = clause{m: &m, toks: m.toks}
+	if c.longest(0, phrases("high priority", "low priority", "medium priority", "top priority", "priority", "urgent", "due", "a due date", "important")) > 0 {
+		return intent{kind: intentRefuse, say: "I can't set priorities or due dates yet, so I left the task as it is."}, true
+	}
+	if c.n() > 0 && slices.Contains([]string{"pending", "incomplete", "open", "undone"}, c.word(0)) && c.n() <= 2 {
+		return refuseReopen(), true
+	}
+	return intent{}, false
+}
+
+// parseNoteAdd reads "add a note to task 3: …", "attach a note to the ferns
+// task saying …", "put 'X' in the details of task 1", "add a description to
+// it: …".
+func parseNoteAdd(c clause, n int) (intent, bool) {
+	body := c.sub(n, c.n())
+	lead := 0
+	for slices.Contains([]string{"a", "an", "the", "some"}, body.word(lead)) {
+		lead++
+	}
+	if k := body.longest(lead, descFields); k > 0 && slices.Contains([]string{"to", "on", "for"}, body.word(lead+k)) {
+		rest := body.sub(lead+k+1, body.n())
+		for i := 1; i < rest.n(); i++ {
+			sep := rest.longest(i, phrases(":", "saying", "that says", "-", "—", "which says", "reading"))
+			if sep == 0 {
+				continue
+			}
+			refs := parseRefs(rest.sub(0, i))
+			value := titleText(rest.text(i+sep, rest.n()))
+			if refs.empty() || value == "" {
+				continue
+			}
+			return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}, descMode: true}, true
+		}
+		return intent{kind: intentAsk, say: "What should the note say? For example: \"Add a note to task 2: ask for Sam\"."}, true
+	}
+	// "put X in the details of task 1".
+	if i, k := body.find(1, phrases("in the details of", "in the description of", "in the notes of", "in the notes for",
+		"in the details for", "into the details of", "into the description of", "in the description for", "as the description of",
+		"as the details of", "as a note on", "as a note to")); i > 0 {
+		refs := parseRefs(body.sub(i+k, body.n()))
+		value := titleText(body.text(0, i))
+		if !refs.empty() && value != "" {
+			return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}, descMode: true}, true
+		}
+	}
+	return intent{}, false
+}

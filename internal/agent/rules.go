@@ -1,0 +1,452 @@
+package agent
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The rules that read one clause. Each family parser looks at a clause that
+// starts with one of its verbs and says whether it applies.
+
+type family int
+
+const (
+	famNone family = iota
+	famUpdate
+	famComplete
+	famDelete
+	famAdd
+	famList
+	famReopen
+	famKeep // "leave task 3 open": nothing to do
+)
+
+// verbMatch is a clause's leading verb: its family, how many tokens it
+// takes, and for adds whether it adds on its own.
+type verbMatch struct {
+	family family
+	n      int
+	alone  bool
+}
+
+var families = []struct {
+	family family
+	verbs  []phrase
+}{
+	{famUpdate, updateVerbs},
+	{famComplete, completeVerbs},
+	{famDelete, deleteVerbs},
+	{famAdd, addVerbs},
+	{famList, listVerbs},
+	{famReopen, phrases("reopen", "re-open", "uncheck", "untick", "unmark", "undo", "restore")},
+	{famKeep, phrases("leave", "keep")},
+}
+
+// verbForms are the forms a leading verb may take: as typed, and without
+// -ing or -ed ("marking", "completed", "ticked off").
+func verbForms(w string) []string {
+	out := []string{w}
+	for _, suf := range []string{"ing", "ed", "d"} {
+		base, ok := strings.CutSuffix(w, suf)
+		if !ok || len(base) < 2 {
+			continue
+		}
+		out = append(out, base, base+"e")
+		if n := len(base); n >= 2 && base[n-1] == base[n-2] {
+			out = append(out, base[:n-1]) // "getting" → "get"
+		}
+	}
+	return out
+}
+
+// leadingVerbs are the verbs a clause may start with, longest first; a
+// word in several families ("set", "put", "check") gives each.
+func leadingVerbs(c clause) []verbMatch {
+	var out []verbMatch
+	if c.n() == 0 || c.toks[0].kind != tWord {
+		return nil
+	}
+	forms := verbForms(c.toks[0].low)
+	for _, f := range families {
+		best := 0
+		for _, p := range f.verbs {
+			if len(p) <= best || len(p) > c.n() || !slices.Contains(forms, p[0]) {
+				continue
+			}
+			if len(p) == 1 || c.sub(1, c.n()).at(0, p[1:]) {
+				best = len(p)
+			}
+		}
+		if best > 0 {
+			alone := false
+			if f.family == famAdd {
+				for _, p := range addVerbsAlone {
+					alone = alone || (len(p) == best && c.sub(0, best).at(0, p)) || (len(p) == best && slices.Contains(forms, p[0]) && best == 1)
+				}
+			}
+			out = append(out, verbMatch{family: f.family, n: best, alone: alone})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b verbMatch) int { return b.n - a.n })
+	return out
+}
+
+func leadingVerb(c clause) verbMatch {
+	if v := leadingVerbs(c); len(v) > 0 {
+		return v[0]
+	}
+	return verbMatch{}
+}
+
+// stripLead drops the fillers that open a request ("please", "can you",
+// "ok so"); request says a request frame ("could you …") was among them.
+func stripLead(c clause) (clause, bool) {
+	request := false
+	for {
+		c = c.trimLeadPunct()
+		n := c.longest(0, leadFillers)
+		if n == 0 || n == c.n() {
+			return c, request
+		}
+		if slices.Contains([]string{"can", "could", "would", "will", "do", "are", "i'd", "i", "go", "let's", "lets"}, c.word(0)) {
+			request = true
+		}
+		c = c.sub(n, c.n())
+	}
+}
+
+func (c clause) trimLeadPunct() clause {
+	i := 0
+	for i < c.n() && c.toks[i].kind == tPunct && c.toks[i].low != "#" {
+		i++
+	}
+	return c.sub(i, c.n())
+}
+
+// stripTail drops the fillers that close a request ("please", "for me",
+// "thanks"), and the punctuation around them, keeping a final "?".
+func stripTail(c clause) clause {
+	q := c.isQuestion()
+	for {
+		j := c.n()
+		for j > 0 && c.toks[j-1].kind == tPunct {
+			j--
+		}
+		c = c.sub(0, j)
+		cut := 0
+		for _, p := range tailFillers {
+			if len(p) > cut && len(p) < c.n() && c.at(c.n()-len(p), p) {
+				cut = len(p)
+			}
+		}
+		if cut == 0 {
+			break
+		}
+		c = c.sub(0, c.n()-cut)
+	}
+	if q {
+		c.toks = append(slices.Clip(c.toks), token{kind: tPunct, low: "?", start: len(c.m.text), end: len(c.m.text)})
+	}
+	return c
+}
+
+// parseClause reads one clause into an intent.
+func parseClause(c clause) intent {
+	if k, ok := chitChat(c); ok {
+		return intent{kind: k}
+	}
+	c, request := stripLead(c)
+	c = stripTail(c)
+	if k, ok := chitChat(c); ok {
+		return intent{kind: k}
+	}
+	in := parseRequest(c, request)
+	if in.kind == intentUnknown || in.weak {
+		// Typos in the words that carry the request: read it again fixed,
+		// and take that reading if it is a better one.
+		if fixed, ok := corrected(c); ok {
+			if again := parseRequest(fixed, request); again.kind != intentUnknown && !again.weak {
+				return again
+			}
+		}
+	}
+	if in.kind == intentUnknown {
+		in.say = c.trimPunct().text(0, c.trimPunct().n())
+	}
+	return in
+}
+
+// chitChat reports a clause made only of greetings, thanks, goodbyes, help
+// and fillers, and which of them it is (goodbye over thanks over greeting).
+func chitChat(c clause) (intentKind, bool) {
+	c = c.trimPunct()
+	if c.n() == 0 {
+		return intentGreet, true
+	}
+	if c.longest(0, helpRequests) == c.n() {
+		return intentHelp, true
+	}
+	kind, found := intentUnknown, false
+	rank := map[intentKind]int{intentGreet: 1, intentThanks: 2, intentBye: 3}
+	for i := 0; i < c.n(); {
+		if c.toks[i].kind == tPunct {
+			i++
+			continue
+		}
+		best, bestKind := 0, intentUnknown
+		for _, g := range []struct {
+			k    intentKind
+			list []phrase
+		}{{intentBye, goodbyes}, {intentThanks, thanks}, {intentGreet, greetings}} {
+			if n := c.longest(i, g.list); n > best {
+				best, bestKind = n, g.k
+			}
+		}
+		if n := c.longest(i, append(slices.Clip(leadFillers), phrases("for now", "for today", "for tonight", "for the day", "today", "tonight", "there", "so much", "again")...)); n > best {
+			i += n
+			continue
+		}
+		if best == 0 {
+			return intentUnknown, false
+		}
+		if rank[bestKind] > rank[kind] {
+			kind = bestKind
+		}
+		found = true
+		i += best
+	}
+	return kind, found
+}
+
+// corrected is the clause with typos fixed in its first two words and in
+// the words the lexicon knows ("ad a taks" is "add a task").
+func corrected(c clause) (clause, bool) {
+	toks := slices.Clone(c.toks)
+	changed := false
+	for i := range toks {
+		if toks[i].kind != tWord {
+			continue
+		}
+		w := correct(toks[i].low)
+		if i >= 2 {
+			w = correctNoun(toks[i].low) // past the verb, only "taks" and the like
+		}
+		if w != toks[i].low {
+			toks[i].low, changed = w, true
+		}
+	}
+	return clause{m: c.m, toks: toks}, changed
+}
+
+// negations turn a statement around ("I didn't email the accountant").
+var negations = []string{"not", "no", "never", "don't", "didn't", "doesn't", "haven't", "hasn't", "hadn't", "isn't",
+	"aren't", "wasn't", "weren't", "won't", "wouldn't", "can't", "cannot", "shouldn't", "mustn't", "nothing", "nobody"}
+
+func negated(c clause) bool {
+	for _, t := range c.toks {
+		if t.kind == tWord && slices.Contains(negations, t.low) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseRequest reads a clause whose fillers are gone.
+func parseRequest(c clause, request bool) intent {
+	question := c.isQuestion() && !request
+	c = c.trimPunct()
+	if c.n() == 0 {
+		return intent{kind: intentUnknown}
+	}
+	if question && isHowTo(c) {
+		return intent{kind: intentHelp}
+	}
+	if in, ok := parseAddFrame(c, true); ok {
+		return in
+	}
+	if in, ok := parseAddFrame(c, false); ok {
+		return in
+	}
+	if in, ok := parseList(c); ok {
+		return in
+	}
+	if negated(c) {
+		return mention(c)
+	}
+	if question {
+		if c.has(listNouns) || c.has(doneWords) || c.has(completedWords) || c.has(pendingWords) || leadingVerb(c).family != famNone || c.hasNumber() {
+			return intent{kind: intentStatus}
+		}
+		return intent{kind: intentUnknown}
+	}
+	if in, ok := parseUnsupported(c); ok {
+		return in
+	}
+	for _, v := range leadingVerbs(c) {
+		var in intent
+		var ok bool
+		switch v.family {
+		case famUpdate:
+			in, ok = parseUpdate(c, v.n)
+		case famComplete:
+			in, ok = parseComplete(c, v.n)
+		case famDelete:
+			in, ok = parseDelete(c, v.n)
+		case famAdd:
+			in, ok = parseAdd(c, v)
+		case famReopen:
+			in, ok = refuseReopen(), true
+		case famKeep:
+			in, ok = mention(c.sub(v.n, c.n())), true
+		}
+		if ok {
+			return in
+		}
+	}
+	for _, try := range []func(clause) (intent, bool){parseDoneFrame, parseStatusAfter, parseFieldAfter, parsePastTense} {
+		if in, ok := try(c); ok {
+			return in
+		}
+	}
+	if strings.HasPrefix(c.word(0), "never") && c.word(1) == "mind" {
+		return mention(c.sub(2, c.n()))
+	}
+	return intent{kind: intentUnknown}
+}
+
+func (c clause) hasNumber() bool {
+	return slices.ContainsFunc(c.toks, func(t token) bool { return t.kind == tNumber })
+}
+
+// isHowTo reports a question about using taskchat rather than about tasks.
+func isHowTo(c clause) bool {
+	return c.at(0, phrase{"how", "do", "i"}) || c.at(0, phrase{"how", "can", "i"}) || c.at(0, phrase{"how", "to"}) ||
+		c.has(phrases("mean", "supported", "support", "possible", "able to", "allowed"))
+}
+
+// mention reads a clause that names a task without asking anything of it:
+// its task, if it names one, is what a later "it" means.
+func mention(c clause) intent {
+	skip := phrases("i", "we", "you", "i'm", "'m", "i've", "'ve", "really", "actually", "don't", "do", "not", "no", "longer",
+		"need", "want", "care", "about", "mind", "never", "didn't", "haven't", "won't", "anymore", "any", "more",
+		"at", "all", "open", "for", "now", "pending", "as", "is", "it")
+	i, j := 0, c.n()
+	for i < j && (c.longest(i, skip) > 0 || c.toks[i].kind == tPunct) {
+		i += max(c.longest(i, skip), 1)
+	}
+	for j > i && (c.toks[j-1].kind == tPunct || slices.Contains([]string{"anymore", "more", "now", "all", "open", "pending", "yet"}, c.word(j-1))) {
+		j--
+	}
+	in := intent{kind: intentMention}
+	if i < j {
+		in.refs = parseRefs(c.sub(i, j))
+	}
+	return in
+}
+
+func refuseReopen() intent {
+	return intent{kind: intentRefuse, say: "I can't reopen a finished task: the tools only complete, change and delete tasks. You could add it again as a new task."}
+}
+
+// Unsupported fields, by the shapes that ask for them ("high priority",
+// "due Friday", "tag task 3 as work") rather than by any word alone, so a
+// title that contains one of the words stays a title.
+var unsupportedShapes = []struct {
+	shapes []phrase
+	what   string
+}{
+	{phrases("priority", "prioritize", "prioritise", "deprioritize", "urgent"), "I can't set priorities yet"},
+	{phrases("due", "deadline", "due date"), "I can't set due dates yet"},
+	{phrases("tag", "tags", "label", "labels", "category"), "I can't tag tasks"},
+	{phrases("assign", "assigned", "delegate"), "I can't assign tasks to people"},
+	{phrases("set a reminder", "remind me at", "notify", "notification", "alert me"), "I can't send reminders at a time"},
+	{phrases("recurring", "repeat", "repeating", "every day", "every week", "every month", "each week", "each day"), "I can't make tasks repeat"},
+}
+
+// parseUnsupported refuses a request about a task's priority, due date,
+// tags, assignee, reminders or repetition: the tools have none of them.
+// Quoted text and what follows "to", ":" in a rename are titles.
+func parseUnsupported(c clause) (intent, bool) {
+	end := c.n()
+	v := leadingVerb(c)
+	if v.family == famNone && !c.hasNumber() && !c.has(phrases("task", "tasks", "it", "one", "item")) {
+		return intent{}, false // not about a task: "check the smoke alarm" is a title
+	}
+	switch v.family {
+	case famAdd:
+		return intent{}, false
+	case famUpdate:
+		// Only the part before the new text: "change the priority of
+		// task 2 to high", not "rename task 2 to Pay the dues".
+		if i, _ := c.find(1, updateSeparators); i > 0 {
+			end = i
+		}
+	}
+	for i := range end {
+		if c.toks[i].kind == tQuoted {
+			continue
+		}
+		for _, u := range unsupportedShapes {
+			if n := c.longest(i, u.shapes); n > 0 {
+				return intent{kind: intentRefuse, say: u.what + ", so I left your tasks as they are. I can add, list, complete, rename and delete tasks."}, true
+			}
+		}
+	}
+	return intent{}, false
+}
+
+// titleOf cleans a title as typed: quotes around it and stray punctuation
+// at its ends go, all-caps becomes sentence case, the first letter is a
+// capital.
+func titleOf(s string) string {
+	s = strings.TrimSpace(s)
+	for {
+		t := strings.TrimFunc(s, func(r rune) bool {
+			return r == ' ' || r == ',' || r == ';' || r == ':' || r == '-' || r == '—' || r == '–' || r == '!' || r == '?' || r == '.' && !strings.HasSuffix(s, "..")
+		})
+		t = unquote(t)
+		if t == s {
+			break
+		}
+		s = t
+	}
+	if strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "..") && strings.Count(s, ".") == 1 {
+		s = strings.TrimSuffix(s, ".")
+	}
+	if letters := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return r
+		}
+		return -1
+	}, s); len(letters) > 3 && strings.ToUpper(letters) == letters {
+		s = strings.ToLower(s)
+	}
+	return capitalize(s)
+}
+
+// quoteClose pairs an opening quote mark with the marks that close it.
+var quoteClose = map[rune]string{'"': `"”`, '“': `”"`, '\'': `'’`, '‘': `’'`, '«': "»", '`': "`", '”': `”"`}
+
+// unquote strips one pair of matching quotes around s.
+func unquote(s string) string {
+	first, n := utf8.DecodeRuneInString(s)
+	last, m := utf8.DecodeLastRuneInString(s)
+	if closes, ok := quoteClose[first]; ok && len(s) > n+m && strings.ContainsRune(closes, last) {
+		inner := s[n : len(s)-m]
+		if first != '\'' && first != '‘' && strings.ContainsAny(inner, closes) {
+			return s // "a" and "b": two quoted parts, not one
+		}
+		return strings.TrimSpace(inner)
+	}
+	return s
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
