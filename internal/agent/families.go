@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// The parsers of each kind of request.
+// The parsers of lists and additions, and of the references to tasks all
+// the kinds of request share.
 
 // ---- listing
 
@@ -286,7 +287,7 @@ func addItems(body clause, single bool) ([]newTask, string) {
 				break
 			}
 		}
-		for body.n() > 0 && body.toks[body.n()-1].kind == tPunct {
+		for body.n() > 0 && body.isPunct(body.n()-1, ".", ",", ";", ":", "!", "?", "-", "—", "–") {
 			body, changed = body.sub(0, body.n()-1), true
 		}
 	}
@@ -360,7 +361,7 @@ func splitItems(body clause, single bool) []clause {
 		case t.kind == tPunct && t.low == ";" && !single:
 			seps = append(seps, i)
 			commas++
-		case t.kind == tWord && (t.low == "and" || t.low == "&") && i > 0 && i < body.n()-1:
+		case (t.kind == tWord && t.low == "and" || t.kind == tPunct && t.low == "&") && i > 0 && i < body.n()-1:
 			seps = append(seps, i)
 		}
 	}
@@ -410,7 +411,7 @@ func parseRefs(c clause) refGroup {
 	var parts []ref
 	start := 0
 	for i := 0; i <= c.n(); i++ {
-		if i < c.n() && !(c.word(i) == "and" || c.word(i) == "&" || c.word(i) == "plus" || c.isPunct(i, ",")) {
+		if i < c.n() && !(c.word(i) == "and" || c.word(i) == "plus" || c.isPunct(i, ",", "&")) {
 			continue
 		}
 		if p := trimRef(c.sub(start, i)); p.n() > 0 {
@@ -441,6 +442,9 @@ func trimRef(c clause) clause {
 		if c.toks[i].low == "one" {
 			if _, n := readNumber(c.toks[i:j]); n == j-i || i+1 == j {
 				break // "one hundred and five", "that one"
+			}
+			if i > 0 && slices.Contains([]string{"task", "tasks", "number", "numbers", "item", "items", "no", "num"}, c.toks[i-1].low) {
+				break // "tasks one and three"
 			}
 		}
 		i++
@@ -492,388 +496,4 @@ func parseRef(c clause) ref {
 		}
 	}
 	return ref{kind: refTitle, text: c.text(0, c.n())}
-}
-
-// ---- completing
-
-// statusTails say a task is done when they end a clause ("… is done").
-var copulas = phrases("is", "are", "'s", "has been", "have been", "was", "were", "is now", "are now", "are both",
-	"is all", "are all", "status", "status is", "now")
-
-// doneAt reports the length of a done phrase at i ("done", "all finished",
-// "complete now"), or 0.
-func doneAt(c clause, i int) int {
-	n := c.longest(i, doneWords)
-	if n == 0 {
-		return 0
-	}
-	return n
-}
-
-// completeStatus reads "… (as) done" at the end of a completion verb's
-// object; it returns where the object ends, or -1 when it has no status.
-func completeStatus(c clause) (int, string) {
-	for i := c.n() - 1; i > 0; i-- {
-		n := doneAt(c, i)
-		if n > 0 && i+n == c.n() {
-			j := i
-			for j > 0 && slices.Contains([]string{"as", "to", "into", "in", "over", "the", "be", "being"}, c.word(j-1)) {
-				j--
-			}
-			return j, "done"
-		}
-		if pn := c.longest(i, reopenWords); pn > 0 && i+pn == c.n() {
-			return i, "reopen"
-		}
-	}
-	// "put task 1 in the completed column", "move it to done".
-	if i, n := c.find(1, phrases("completed column", "done column", "finished column", "done pile", "completed list", "done list")); i > 0 && i+n == c.n() {
-		j := i
-		for j > 0 && slices.Contains([]string{"in", "into", "to", "the", "over"}, c.word(j-1)) {
-			j--
-		}
-		return j, "done"
-	}
-	return -1, ""
-}
-
-// parseComplete reads "complete task 3", "mark X as done", "tick X off".
-func parseComplete(c clause, n int) (intent, bool) {
-	w := c.word(0)
-	needsStatus := slices.Contains([]string{"mark", "marking", "marked", "flag", "set", "switch", "move", "put"}, w) && c.word(1) != "off"
-	obj := c.sub(n, c.n())
-	end, state := completeStatus(obj)
-	switch {
-	case state == "reopen":
-		return refuseReopen(), true
-	case needsStatus && end < 0:
-		return intent{}, false
-	case end >= 0:
-		obj = obj.sub(0, end)
-	}
-	// "tick the haircut one off", "check it off".
-	if slices.Contains([]string{"tick", "check", "cross", "knock", "strike"}, strings.TrimSuffix(strings.TrimSuffix(w, "ed"), "ing")) && n == 1 {
-		if obj.n() > 0 && obj.word(obj.n()-1) == "off" {
-			obj = obj.sub(0, obj.n()-1)
-		} else if end < 0 {
-			return intent{}, false
-		}
-	}
-	if obj.word(0) == "with" {
-		obj = obj.sub(1, obj.n())
-	}
-	return actOn(intentComplete, obj)
-}
-
-// parseDoneFrame reads "I've finished X", "I'm done with X", "I completed X".
-func parseDoneFrame(c clause) (intent, bool) {
-	i := 0
-	for c.word(i) == "i" || c.word(i) == "we" || c.word(i) == "'ve" || c.word(i) == "'m" || c.word(i) == "have" || c.word(i) == "am" ||
-		c.word(i) == "just" || c.word(i) == "finally" || c.word(i) == "already" || c.word(i) == "now" || c.word(i) == "also" {
-		i++
-	}
-	if i == 0 {
-		return intent{}, false
-	}
-	rest := c.sub(i, c.n())
-	n := rest.longest(0, phrases("finished", "finished with", "finish", "completed", "complete", "done", "done with",
-		"through with", "ticked off", "checked off", "crossed off", "wrapped up", "knocked off", "dealt with", "sorted"))
-	if n == 0 {
-		return intent{}, false
-	}
-	obj := rest.sub(n, rest.n())
-	if obj.n() == 0 {
-		return intent{kind: intentBye}, true // "I'm done"
-	}
-	if slices.Contains([]string{"for", "here"}, obj.word(0)) {
-		return intent{kind: intentBye}, true // "I'm finished for now"
-	}
-	return actOn(intentComplete, obj)
-}
-
-// parseStatusAfter reads a task named and then its state: "the ferns are
-// done", "task 3: done", "Send the list to Tom — done", "done: book a
-// haircut", "task 2 status: done".
-func parseStatusAfter(c clause) (intent, bool) {
-	// "done: X".
-	if n := doneAt(c, 0); n > 0 && c.isPunct(n, ":", "-", "—") {
-		return actOn(intentComplete, c.sub(n+1, c.n()))
-	}
-	for i := 1; i < c.n(); i++ {
-		n := doneAt(c, i)
-		if n == 0 || i+n != c.n() {
-			continue
-		}
-		j := i
-		for j > 0 && c.isPunct(j-1) {
-			j--
-		}
-		if k := tailLen(c.sub(0, j), copulas); k > 0 {
-			j -= k
-		}
-		for j > 0 && c.isPunct(j-1) {
-			j--
-		}
-		if j == 0 {
-			return intent{}, false
-		}
-		return actOn(intentComplete, c.sub(0, j))
-	}
-	return intent{}, false
-}
-
-// parseFieldAfter reads a task named and then a field: "task 2 details:
-// mention the discount".
-func parseFieldAfter(c clause) (intent, bool) {
-	for i := 1; i < c.n(); i++ {
-		n := c.longest(i, descMarkers)
-		if n == 0 || !c.isPunct(i+n, ":", "-", "—") {
-			continue
-		}
-		refs := parseRefs(c.sub(0, i))
-		if refs.whole.kind != refID && refs.whole.kind != refPronoun {
-			return intent{}, false
-		}
-		value := titleText(c.text(i+n+1, c.n()))
-		if value == "" {
-			return intent{}, false
-		}
-		return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}, descMode: true}, true
-	}
-	return intent{}, false
-}
-
-// parsePastTense reads a task reported done: "I booked the haircut",
-// "watered the ferns", "fixed the bike tire!". The verb, in the present,
-// must be the title's first word.
-func parsePastTense(c clause) (intent, bool) {
-	i := 0
-	for slices.Contains([]string{"i", "we", "'ve", "have", "just", "finally", "already", "yay", "so", "also"}, c.word(i)) {
-		i++
-	}
-	w := c.word(i)
-	present, ok := pastTense[w]
-	if !ok {
-		base, isPast := strings.CutSuffix(w, "ed")
-		if !isPast || len(base) < 3 || strings.HasSuffix(w, "eed") {
-			return intent{}, false // "need", "feed" are not past tenses
-		}
-		present = base
-	}
-	obj := c.sub(i+1, c.n())
-	if obj.n() == 0 {
-		return intent{}, false
-	}
-	r := ref{kind: refTitle, text: c.text(i, c.n()), verb: present}
-	return intent{kind: intentComplete, refs: refGroup{whole: r}, weak: true}, true
-}
-
-// ---- deleting
-
-// parseDelete reads "delete task 3", "remove the haircut task from my list",
-// "take the ferns off my list".
-func parseDelete(c clause, n int) (intent, bool) {
-	obj := c.sub(n, c.n())
-	if c.word(0) == "take" && n == 1 {
-		// "take X off (my list)": the "off" is the verb's.
-		k := -1
-		for i := range obj.n() {
-			if obj.word(i) == "off" || obj.word(i) == "out" && obj.word(i+1) == "of" {
-				k = i
-			}
-		}
-		if k < 0 {
-			return intent{}, false
-		}
-		obj = obj.sub(0, k)
-	}
-	if slices.Contains([]string{"clear", "forget", "drop", "cancel"}, c.word(0)) && obj.n() > 0 && obj.word(0) == "it" && obj.n() > 2 {
-		return intent{}, false
-	}
-	return actOn(intentDelete, obj)
-}
-
-// ---- completing and deleting alike
-
-// actOn makes a complete or delete intent on the tasks obj names, or asks
-// when it names none, or refuses when it names them all.
-func actOn(kind intentKind, obj clause) (intent, bool) {
-	obj = obj.trimPunct()
-	if bulk(obj) {
-		what := "delete"
-		if kind == intentComplete {
-			what = "complete"
-		}
-		return intent{kind: intentRefuse, say: "I " + what + " tasks one at a time, so nothing changes by accident. Say \"show my tasks\" to see their numbers, then for example \"" + what + " task 3\"."}, true
-	}
-	refs := parseRefs(obj)
-	if refs.empty() || refs.whole.kind == refVague {
-		what := map[intentKind]string{intentComplete: "mark as done", intentDelete: "delete"}[kind]
-		return intent{kind: intentAsk, say: "Which task should I " + what + "? Tell me its number, or say \"show my tasks\" to see them."}, true
-	}
-	return intent{kind: kind, refs: refs}, true
-}
-
-// bulk reports a reference to many tasks at once: "everything", "all my
-// tasks", "the done ones", "whatever I've completed".
-func bulk(c clause) bool {
-	if c.has(allWords) && (c.has(listNouns) || c.has(pendingWords) || c.has(completedWords) || c.n() <= 3) {
-		return true
-	}
-	// "the done ones", "the finished tasks", "completed tasks": state words
-	// choose no task by its title.
-	for i := 0; i < c.n(); i++ {
-		if n := c.longest(i, completedWords); n > 0 && slices.Contains([]string{"ones", "tasks", "items", "things", "todos", "stuff"}, c.word(i+n)) {
-			return true
-		}
-	}
-	return c.at(0, phrase{"the", "lot"}) || c.at(0, phrase{"everything"})
-}
-
-// ---- updating
-
-// updateSeparators come between a task and its new text.
-var updateSeparators = phrases("to", "into", "as", ":", "->", "=>", "=", "so it says", "so it reads", "to say", "to read",
-	"new title", ", new title", "with the title", "with title", "saying", "that says", "-", "—")
-
-// titleFields and descFields name which field a change is to.
-var (
-	titleFields = phrases("title", "name", "text", "wording")
-	descFields  = phrases("description", "details", "detail", "notes", "note", "desc")
-)
-
-// parseUpdate reads "rename task 3 to X", "change the haircut task to X",
-// "set the description of task 2 to Y", "update task 1's title to X".
-func parseUpdate(c clause, n int) (intent, bool) {
-	body := c.sub(n, c.n())
-	// "set task 3 to done" is a completion, "set it to pending" a reopening.
-	if end, state := completeStatus(body); state != "" && end > 0 {
-		if state == "reopen" {
-			return refuseReopen(), true
-		}
-		if i, _ := body.find(0, phrases("to", "as", "into", ":")); i >= 0 && i <= end+1 {
-			return actOn(intentComplete, body.sub(0, end))
-		}
-	}
-	descMode := false
-	// "the description of X to Y", "the title of X to Y".
-	lead := 0
-	for body.word(lead) == "the" || body.word(lead) == "its" || body.word(lead) == "a" {
-		lead++
-	}
-	if k := body.longest(lead, descFields); k > 0 && slices.Contains([]string{"of", "for", "on", "in"}, body.word(lead+k)) {
-		descMode, body = true, body.sub(lead+k+1, body.n())
-	} else if k := body.longest(lead, titleFields); k > 0 && slices.Contains([]string{"of", "for", "on"}, body.word(lead+k)) {
-		body = body.sub(lead+k+1, body.n())
-	} else if k := body.longest(lead, descFields); k > 0 && (body.isPunct(lead+k) || body.word(lead+k) == "to") {
-		// "set the description to …" (of the task named before).
-		descMode = true
-	}
-	var splits []updateSplit
-	for i := 0; i < body.n(); i++ {
-		k := body.longest(i, updateSeparators)
-		if body.isPunct(i, ",") && body.sub(i+1, body.n()).longest(0, phrases("new title", "so it says")) > 0 {
-			k = 1 + body.sub(i+1, body.n()).longest(0, phrases("new title", "so it says"))
-		}
-		if k == 0 {
-			continue
-		}
-		target := body.sub(0, i)
-		value := titleText(body.text(i+k, body.n()))
-		if value == "" {
-			continue
-		}
-		tDesc := descMode
-		// "task 3 description: …", "task 1's title to …".
-		tt := target
-		if m := tailLen(tt, descFields); m > 0 {
-			tDesc, tt = true, tt.sub(0, tt.n()-m)
-		} else if m := tailLen(tt, titleFields); m > 0 {
-			tt = tt.sub(0, tt.n()-m)
-		}
-		if tt.n() > 0 && tt.word(tt.n()-1) == "'s" {
-			tt = tt.sub(0, tt.n()-1)
-		}
-		refs := parseRefs(tt)
-		if refs.empty() && !tDesc && !descMode {
-			continue
-		}
-		if refs.empty() {
-			refs = refGroup{whole: ref{kind: refPronoun}}
-		}
-		if in, ok := unsupportedValue(value); ok && !tDesc {
-			return in, true
-		}
-		if i == 0 && !tDesc {
-			continue
-		}
-		splits = append(splits, updateSplit{target: refs, value: value})
-		descMode = tDesc
-	}
-	if len(splits) == 0 {
-		refs := parseRefs(body)
-		what := "new title"
-		if descMode {
-			what = "new description"
-		}
-		say := "What should the " + what + " be? For example: \"Change task 1 to 'Call mom tonight'\"."
-		if refs.empty() {
-			say = "Which task should I change, and to what? For example: \"Change task 1 to 'Call mom tonight'\"."
-		}
-		return intent{kind: intentAsk, say: say}, true
-	}
-	return intent{kind: intentUpdate, splits: splits, descMode: descMode}, true
-}
-
-// unsupportedValue refuses a change to a field the tools do not have:
-// "change task 2 to high priority", "… to due tomorrow".
-func unsupportedValue(v string) (intent, bool) {
-	c := clause{m: &message{}, toks: nil}
-	m := tokenize(clean(v))
-	c = clause{m: &m, toks: m.toks}
-	if c.longest(0, phrases("high priority", "low priority", "medium priority", "top priority", "priority", "urgent", "due", "a due date", "important")) > 0 {
-		return intent{kind: intentRefuse, say: "I can't set priorities or due dates yet, so I left the task as it is."}, true
-	}
-	if c.n() > 0 && slices.Contains([]string{"pending", "incomplete", "open", "undone"}, c.word(0)) && c.n() <= 2 {
-		return refuseReopen(), true
-	}
-	return intent{}, false
-}
-
-// parseNoteAdd reads "add a note to task 3: …", "attach a note to the ferns
-// task saying …", "put 'X' in the details of task 1", "add a description to
-// it: …".
-func parseNoteAdd(c clause, n int) (intent, bool) {
-	body := c.sub(n, c.n())
-	lead := 0
-	for slices.Contains([]string{"a", "an", "the", "some"}, body.word(lead)) {
-		lead++
-	}
-	if k := body.longest(lead, descFields); k > 0 && slices.Contains([]string{"to", "on", "for"}, body.word(lead+k)) {
-		rest := body.sub(lead+k+1, body.n())
-		for i := 1; i < rest.n(); i++ {
-			sep := rest.longest(i, phrases(":", "saying", "that says", "-", "—", "which says", "reading"))
-			if sep == 0 {
-				continue
-			}
-			refs := parseRefs(rest.sub(0, i))
-			value := titleText(rest.text(i+sep, rest.n()))
-			if refs.empty() || value == "" {
-				continue
-			}
-			return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}, descMode: true}, true
-		}
-		return intent{kind: intentAsk, say: "What should the note say? For example: \"Add a note to task 2: ask for Sam\"."}, true
-	}
-	// "put X in the details of task 1".
-	if i, k := body.find(1, phrases("in the details of", "in the description of", "in the notes of", "in the notes for",
-		"in the details for", "into the details of", "into the description of", "in the description for", "as the description of",
-		"as the details of", "as a note on", "as a note to")); i > 0 {
-		refs := parseRefs(body.sub(i+k, body.n()))
-		value := titleText(body.text(0, i))
-		if !refs.empty() && value != "" {
-			return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}, descMode: true}, true
-		}
-	}
-	return intent{}, false
 }

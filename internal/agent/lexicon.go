@@ -42,7 +42,7 @@ var shorthand = map[string][]string{
 	"arent": {"aren't"}, "wasnt": {"wasn't"}, "cant": {"can't"}, "wont": {"won't"}, "doesnt": {"doesn't"},
 	"gimme": {"give", "me"}, "lemme": {"let", "me"}, "wanna": {"want", "to"}, "gotta": {"got", "to"},
 	"whats": {"what", "'s"}, "wats": {"what", "'s"}, "todos": {"tasks"}, "to-dos": {"tasks"}, "todo's": {"tasks"},
-	"tmrw": {"tomorrow"}, "2moro": {"tomorrow"}, "b4": {"before"}, "msg": {"message"},
+	"teh": {"the"}, "hte": {"the"}, "tmrw": {"tomorrow"}, "2moro": {"tomorrow"}, "b4": {"before"}, "msg": {"message"},
 }
 
 // Verbs that open a request, by what they ask for. Several words are one

@@ -79,6 +79,15 @@ var stopWords = []string{"to", "of", "for", "on", "in", "at", "with", "about", "
 	// When something was done is no part of what: "I emailed the accountant already".
 	"already", "finally", "yesterday", "earlier", "just", "now", "last", "night", "morning", "this", "week", "too", "well"}
 
+// stopKeys are stopWords as keys.
+var stopKeys = func() []string {
+	var out []string
+	for _, w := range stopWords {
+		out = append(out, stem(w))
+	}
+	return out
+}()
+
 // matchTitle sorts the tasks a title reference may name: those it names
 // exactly, those that hold all its words, and those it only resembles.
 func matchTitle(r ref, items []listItem) (exact, partial, loose []listItem) {
@@ -110,7 +119,7 @@ func matchTitle(r ref, items []listItem) (exact, partial, loose []listItem) {
 func refVariants(r ref) [][]string {
 	words := keyWords(r.text)
 	var out [][]string
-	edge := func(w string) bool { return slices.Contains(stopWords, w) || slices.Contains(refEdgeKeys, w) }
+	edge := func(w string) bool { return slices.Contains(stopKeys, w) || slices.Contains(refEdgeKeys, w) }
 	for i := 0; i <= len(words); i++ {
 		if i > 0 && !edge(words[i-1]) {
 			break
@@ -138,7 +147,7 @@ var refEdgeKeys = func() []string {
 func contentWords(r ref) []string {
 	var out []string
 	for _, w := range keyWords(r.text) {
-		if !slices.Contains(stopWords, w) && !slices.Contains(refEdgeKeys, w) {
+		if !slices.Contains(stopKeys, w) && !slices.Contains(refEdgeKeys, w) {
 			out = append(out, w)
 		}
 	}

@@ -73,10 +73,14 @@ type executor struct {
 	tb      *Toolbox
 	history func(context.Context) ([]store.Message, error)
 
-	tasks   []listItem // the user's tasks, read once when a title needs them
-	listed  bool
-	last    *listItem // the task this message last named, for "it"
-	context *talk     // what the conversation's history says, read when needed
+	tasks  []listItem // the user's tasks, read once when a title needs them
+	listed bool
+	last   *listItem // the task this message last named, for "it"
+	// unresolved: this message named a task that could not be told for
+	// sure, so its "it" means no task.
+	unresolved bool
+	acted      intentKind // the last completion or deletion this message made
+	context    *talk      // what the conversation's history says, read when needed
 }
 
 // talk is what the conversation's stored history says about tasks: the
@@ -85,6 +89,7 @@ type talk struct {
 	listing   []listItem
 	lastID    int64
 	lastTitle string
+	action    intentKind // the last completion or deletion: intentComplete, intentDelete or intentUnknown
 }
 
 func (x *executor) run(it intent) (string, error) {
@@ -121,6 +126,13 @@ func (x *executor) run(it intent) (string, error) {
 		return x.act(it)
 	case intentUpdate:
 		return x.update(it)
+	case intentAlso:
+		kind, err := x.lastAction()
+		if err != nil || kind == intentUnknown {
+			return "Do what with it? Say for example \"mark task 3 as done\" or \"delete task 3\".", err
+		}
+		it.kind = kind
+		return x.act(it)
 	}
 	return unknownReply, nil
 }
@@ -158,10 +170,16 @@ func (x *executor) mention(it intent) (string, error) {
 	}
 	t, reply, err := x.resolveOne(it.refs.whole, intentMention)
 	if err != nil || t == nil {
+		if it.quiet {
+			x.unresolved = true // "it" is that task, which is no task for sure
+			return reply, err
+		}
 		return "OK, I'll leave your tasks as they are.", err
 	}
-	_ = reply
 	x.last = t
+	if it.quiet {
+		return "", nil
+	}
 	return fmt.Sprintf("OK, I'll leave task %d %q as it is. Say \"delete it\" or \"mark it done\" if you want.", t.ID, t.Title), nil
 }
 
@@ -190,6 +208,7 @@ func (x *executor) act(it intent) (string, error) {
 			continue
 		}
 		x.last = &listItem{ID: res.TaskID, Title: res.Title, Completed: it.kind == intentComplete}
+		x.acted = it.kind
 		if it.kind == intentComplete {
 			out = append(out, fmt.Sprintf("Marked task %d %q as complete. Nice work!", res.TaskID, res.Title))
 		} else {
@@ -310,6 +329,9 @@ func (x *executor) resolveOne(r ref, kind intentKind) (*listItem, string, error)
 	case refPronoun:
 		if x.last != nil {
 			return x.last, "", nil
+		}
+		if x.unresolved {
+			return nil, "", nil // what was said about that task is the answer
 		}
 		t, err := x.talk()
 		if err != nil {
@@ -437,6 +459,14 @@ func (x *executor) talk() (*talk, error) {
 		m := msgs[i]
 		for j := len(m.ToolCalls) - 1; j >= 0; j-- {
 			c := m.ToolCalls[j]
+			if x.context.action == intentUnknown && x.context.listing == nil && x.context.lastID == 0 {
+				switch c.Tool {
+				case ToolCompleteTask:
+					x.context.action = intentComplete
+				case ToolDeleteTask:
+					x.context.action = intentDelete
+				}
+			}
 			if c.Tool == ToolListTasks && x.context.listing == nil && x.context.lastID == 0 {
 				if items := listedItems(c.Result); items != nil {
 					x.context.listing = items
@@ -454,6 +484,19 @@ func (x *executor) talk() (*talk, error) {
 		}
 	}
 	return x.context, nil
+}
+
+// lastAction is what "… too" repeats: this message's last completion or
+// deletion, or else the conversation's last turn's.
+func (x *executor) lastAction() (intentKind, error) {
+	if x.acted != intentUnknown {
+		return x.acted, nil
+	}
+	t, err := x.talk()
+	if err != nil {
+		return intentUnknown, err
+	}
+	return t.action, nil
 }
 
 // listedItems reads a list_tasks result: a list, or an object holding one.

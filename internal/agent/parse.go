@@ -39,6 +39,7 @@ const (
 	intentAsk     // a request missing what it needs; say asks for it
 	intentMention // names a task without asking anything of it ("I don't need the haircut task")
 	intentStatus  // a question about the tasks, answered with a list
+	intentAlso    // "and task 4 too": the conversation's last completion or deletion, again
 )
 
 type refKind int
@@ -89,16 +90,30 @@ type intent struct {
 	say      string        // refuse, ask: the sentence
 	note     string        // said after the action (e.g. what was left out)
 	weak     bool          // a guess (a past-tense report); a better reading wins
+	quiet    bool          // mention: names the task for what follows, says nothing
+	bulk     intentKind    // refuse: the completion or deletion of many tasks it refuses
 }
 
 // parse reads a message into the intents of its clauses, in order.
 func parse(msg string) []intent {
 	m := tokenize(clean(msg))
 	var out []intent
+	var from []clause // the clause of each intent
 	for _, s := range sentences(&m) {
 		var prevAdd = -1
 		for _, c := range clauses(s) {
 			in := parseClause(c)
+			// "the haircut task, delete it": a task named alone is what
+			// the "it" after it means.
+			if n := len(out); n > 0 && out[n-1].kind == intentUnknown && in.refs.whole.kind == refPronoun {
+				named, _ := stripLead(from[n-1])
+				if named = named.trimPunct(); named.n() > 0 && named.longest(0, leadFillers) < named.n() {
+					g := parseRefs(named)
+					if g.whole.kind == refTitle || g.whole.kind == refID {
+						out[n-1] = intent{kind: intentMention, refs: g, quiet: true}
+					}
+				}
+			}
 			switch {
 			case in.kind == intentUnknown && prevAdd >= 0 && c.n() > 0 && !c.isQuestion():
 				// "add two tasks: book the venue; send the invites": the
@@ -111,6 +126,7 @@ func parse(msg string) []intent {
 				prevAdd = -1
 			}
 			out = append(out, in)
+			from = append(from, c)
 		}
 	}
 	return describeFollowing(out, &m)
@@ -222,10 +238,20 @@ func (c clause) trimPunct() clause {
 	for i < j && c.toks[i].kind == tPunct {
 		i++
 	}
-	for j > i && c.toks[j-1].kind == tPunct {
+	for j > i && c.toks[j-1].kind == tPunct && !c.closesBracket(j-1) {
 		j--
 	}
 	return c.sub(i, j)
+}
+
+// brackets pair closing marks with their openings.
+var brackets = map[string]string{")": "(", "]": "[", "}": "{", ">": "<"}
+
+// closesBracket reports a closing bracket at i whose opening comes before
+// it: part of the text ("(draft)", "<b>x</b>"), not punctuation around it.
+func (c clause) closesBracket(i int) bool {
+	open, ok := brackets[c.toks[i].low]
+	return ok && slices.ContainsFunc(c.toks[:i], func(t token) bool { return t.kind == tPunct && t.low == open })
 }
 
 // abbreviations end in a dot that does not end a sentence.
@@ -284,14 +310,46 @@ func clauses(s clause) []clause {
 				out = append(out, s.sub(start, back))
 			}
 			start = i + 1
-		case (s.isPunct(i, ",", ";") || s.word(i) == "and" || s.word(i) == "also" || s.word(i) == "plus") && i > start && startsRequest(s.sub(i+1, s.n())):
-			cut(i, 1)
+		case s.word(i) == "then" && i > start && startsRequest(s.sub(i+1, s.n())):
+			cut(i, 1) // "add bread then show my tasks"
+		case s.isPunct(i, "-", "—", "–") && i > start && startsRequest(s.sub(i+1, s.n())):
+			cut(i, 1) // "the dog thing - mark it done"
+		case (s.isPunct(i, ",", ";") || s.word(i) == "and" || s.word(i) == "also" || s.word(i) == "plus") && i > start &&
+			(startsRequest(s.sub(i+1, s.n())) || opensVerb(s.sub(i+1, s.n())) && (endsDone(s.sub(start, i)) || s.isPunct(i, ",", ";") && acts(s.sub(start, i)))):
+			cut(i, 1) // "…, delete it"; "Feed the cat is finished, delete walk the dog"; "I'm done with X, remove Y"
 		}
 	}
 	if start < s.n() {
 		out = append(out, s.sub(start, s.n()))
 	}
 	return out
+}
+
+// endsDone reports a clause that ends in a done word ("… is finished").
+func endsDone(c clause) bool {
+	c = c.trimPunct()
+	for i := 1; i < c.n(); i++ {
+		if n := doneAt(c, i); n > 0 && i+n == c.n() {
+			return true
+		}
+	}
+	return false
+}
+
+// acts reports a clause that is a whole request to complete, delete or
+// change a task by itself.
+func acts(c clause) bool {
+	switch parseClause(c).kind {
+	case intentComplete, intentDelete, intentUpdate:
+		return true
+	}
+	return false
+}
+
+// opensVerb reports a clause that opens with a verb of the lexicon.
+func opensVerb(c clause) bool {
+	c, _ = stripLead(c)
+	return leadingVerb(c).family != famNone
 }
 
 // startsRequest reports whether a clause opens a second request: a verb of

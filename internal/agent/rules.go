@@ -131,7 +131,7 @@ func stripTail(c clause) clause {
 	q := c.isQuestion()
 	for {
 		j := c.n()
-		for j > 0 && c.toks[j-1].kind == tPunct {
+		for j > 0 && c.toks[j-1].kind == tPunct && !c.closesBracket(j-1) {
 			j--
 		}
 		c = c.sub(0, j)
@@ -253,37 +253,105 @@ func negated(c clause) bool {
 	return false
 }
 
-// parseRequest reads a clause whose fillers are gone.
+// parseRequest reads a clause whose fillers are gone: the first rule of
+// requestRules that reads it wins.
 func parseRequest(c clause, request bool) intent {
 	question := c.isQuestion() && !request
 	c = c.trimPunct()
 	if c.n() == 0 {
 		return intent{kind: intentUnknown}
 	}
-	if question && isHowTo(c) {
-		return intent{kind: intentHelp}
-	}
-	if in, ok := parseAddFrame(c, true); ok {
-		return in
-	}
-	if in, ok := parseAddFrame(c, false); ok {
-		return in
-	}
-	if in, ok := parseList(c); ok {
-		return in
-	}
-	if negated(c) {
-		return mention(c)
-	}
-	if question {
-		if c.has(listNouns) || c.has(doneWords) || c.has(completedWords) || c.has(pendingWords) || leadingVerb(c).family != famNone || c.hasNumber() {
-			return intent{kind: intentStatus}
+	for _, rule := range requestRules {
+		if in, ok := rule(c, question); ok {
+			return in
 		}
-		return intent{kind: intentUnknown}
 	}
-	if in, ok := parseUnsupported(c); ok {
-		return in
+	return intent{kind: intentUnknown}
+}
+
+// requestRules are the readings of a clause, in the order they are tried.
+var requestRules = []func(c clause, question bool) (intent, bool){
+	// "how do I delete a task?"
+	func(c clause, question bool) (intent, bool) { return intent{kind: intentHelp}, question && isHowTo(c) },
+	parseTimedReminder,
+	// "don't let me forget to …" before negation makes it nothing.
+	func(c clause, _ bool) (intent, bool) { return parseAddFrame(c, true) },
+	func(c clause, _ bool) (intent, bool) { return parseAddFrame(c, false) },
+	// "done!": which task?
+	func(c clause, question bool) (intent, bool) {
+		if question || c.n() != 1 || c.longest(0, doneWords) != 1 {
+			return intent{}, false
+		}
+		return actOn(intentComplete, c.sub(1, 1))
+	},
+	func(c clause, _ bool) (intent, bool) { return parseList(c) },
+	parseNegated,
+	// Any other question is about the tasks, answered with the list.
+	func(c clause, question bool) (intent, bool) {
+		if !question {
+			return intent{}, false
+		}
+		about := c.has(listNouns) || c.has(doneWords) || c.has(completedWords) || c.has(pendingWords) ||
+			leadingVerb(c).family != famNone || c.hasNumber()
+		if about {
+			return intent{kind: intentStatus}, true
+		}
+		return intent{kind: intentUnknown}, true
+	},
+	func(c clause, _ bool) (intent, bool) { return parseUnsupported(c) },
+	// "Delete old photos is done" reports a task done; it is no delete.
+	func(c clause, _ bool) (intent, bool) {
+		if v := leadingVerb(c); (v.family == famDelete || v.family == famUpdate) && reportsDone(c) {
+			return parseStatusAfter(c)
+		}
+		return intent{}, false
+	},
+	parseVerb,
+	func(c clause, _ bool) (intent, bool) { return parseDoneFrame(c) },
+	func(c clause, _ bool) (intent, bool) { return parseStatusAfter(c) },
+	func(c clause, _ bool) (intent, bool) { return parseFieldAfter(c) },
+	func(c clause, _ bool) (intent, bool) { return parsePastTense(c) },
+	func(c clause, _ bool) (intent, bool) { return parseParticipleAfter(c) },
+	// "never mind the accountant email"
+	func(c clause, _ bool) (intent, bool) {
+		if strings.HasPrefix(c.word(0), "never") && c.word(1) == "mind" {
+			return mention(c.sub(2, c.n())), true
+		}
+		return intent{}, false
+	},
+	func(c clause, _ bool) (intent, bool) { return parseAlso(c) },
+}
+
+// parseTimedReminder refuses "remind me at 5pm to …": the time is what no
+// tool keeps.
+func parseTimedReminder(c clause, _ bool) (intent, bool) {
+	remind := c.at(0, phrase{"remind", "me"}) || c.at(0, phrase{"remind", "us"})
+	if !remind || c.longest(0, addFrames) > 0 {
+		return intent{}, false
 	}
+	when := phrases("at", "on", "in", "tomorrow", "tonight", "every", "next", "later", "this", "before", "after", "by")
+	if !c.hasNumber() && c.sub(2, c.n()).longest(0, when) == 0 {
+		return intent{}, false
+	}
+	return intent{kind: intentRefuse, say: "I can't send reminders at a set time, so nothing changed. Say \"add a task to …\" to put it on your list."}, true
+}
+
+// parseNegated reads a negated clause, which changes nothing: "I didn't
+// feed the cat" names a task for a later "it"; "mark task 1 as not done"
+// asks to reopen it, which no tool can.
+func parseNegated(c clause, _ bool) (intent, bool) {
+	if !negated(c) {
+		return intent{}, false
+	}
+	if _, state := completeStatus(c); state == "reopen" && leadingVerb(c).family != famNone {
+		return refuseReopen(), true
+	}
+	return mention(c), true
+}
+
+// parseVerb reads a clause by its leading verb, trying each verb the
+// clause may open with, longest first.
+func parseVerb(c clause, _ bool) (intent, bool) {
 	for _, v := range leadingVerbs(c) {
 		var in intent
 		var ok bool
@@ -302,18 +370,30 @@ func parseRequest(c clause, request bool) intent {
 			in, ok = mention(c.sub(v.n, c.n())), true
 		}
 		if ok {
-			return in
+			return in, true
 		}
 	}
-	for _, try := range []func(clause) (intent, bool){parseDoneFrame, parseStatusAfter, parseFieldAfter, parsePastTense} {
-		if in, ok := try(c); ok {
-			return in
+	return intent{}, false
+}
+
+// parseAlso reads "and task 4 too", "number 2 as well": the last thing done
+// in the conversation, to the tasks named. Only numbers and positions
+// count, so a title alone is never taken for a request.
+func parseAlso(c clause) (intent, bool) {
+	n := tailLen(c, phrases("too", "as well", "also"))
+	if n == 0 {
+		return intent{}, false
+	}
+	refs := parseRefs(c.sub(0, c.n()-n))
+	for _, r := range append([]ref{refs.whole}, refs.parts...) {
+		if len(refs.parts) > 0 && r == refs.whole {
+			continue
+		}
+		if r.kind != refID && r.kind != refPosition {
+			return intent{}, false
 		}
 	}
-	if strings.HasPrefix(c.word(0), "never") && c.word(1) == "mind" {
-		return mention(c.sub(2, c.n()))
-	}
-	return intent{kind: intentUnknown}
+	return intent{kind: intentAlso, refs: refs}, true
 }
 
 func (c clause) hasNumber() bool {
@@ -350,6 +430,25 @@ func refuseReopen() intent {
 	return intent{kind: intentRefuse, say: "I can't reopen a finished task: the tools only complete, change and delete tasks. You could add it again as a new task."}
 }
 
+// namesTaskFirst reports words that open with a task named by number or
+// pronoun: "task 2 …", "#2 …", "it …".
+func namesTaskFirst(c clause) bool {
+	i := 0
+	for slices.Contains([]string{"the", "my"}, c.word(i)) {
+		i++
+	}
+	if slices.Contains([]string{"task", "item", "number", "todo"}, c.word(i)) {
+		i++
+	}
+	if i < c.n() && c.toks[i].kind == tNumber {
+		return true
+	}
+	if _, n := readNumber(c.toks[i:]); n > 0 && i > 0 {
+		return true
+	}
+	return slices.Contains([]string{"it", "that", "this", "them"}, c.word(i))
+}
+
 // Unsupported fields, by the shapes that ask for them ("high priority",
 // "due Friday", "tag task 3 as work") rather than by any word alone, so a
 // title that contains one of the words stays a title.
@@ -357,11 +456,12 @@ var unsupportedShapes = []struct {
 	shapes []phrase
 	what   string
 }{
-	{phrases("priority", "prioritize", "prioritise", "deprioritize", "urgent"), "I can't set priorities yet"},
+	{phrases("priority", "prioritize", "prioritise", "deprioritize", "urgent", "as important", "important"), "I can't set priorities yet"},
 	{phrases("due", "deadline", "due date"), "I can't set due dates yet"},
 	{phrases("tag", "tags", "label", "labels", "category"), "I can't tag tasks"},
 	{phrases("assign", "assigned", "delegate"), "I can't assign tasks to people"},
-	{phrases("set a reminder", "remind me at", "notify", "notification", "alert me"), "I can't send reminders at a time"},
+	{phrases("set a reminder", "remind me at", "remind me on", "remind me in", "remind me tomorrow", "remind me tonight",
+		"remind me every", "notify", "notification", "alert me"), "I can't send reminders at a time"},
 	{phrases("recurring", "repeat", "repeating", "every day", "every week", "every month", "each week", "each day"), "I can't make tasks repeat"},
 }
 
@@ -376,7 +476,11 @@ func parseUnsupported(c clause) (intent, bool) {
 	}
 	switch v.family {
 	case famAdd:
-		return intent{}, false
+		// "make task 2 high priority" is about task 2; "add an urgent
+		// call" is a title.
+		if !namesTaskFirst(c.sub(v.n, c.n())) {
+			return intent{}, false
+		}
 	case famUpdate:
 		// Only the part before the new text: "change the priority of
 		// task 2 to high", not "rename task 2 to Pay the dues".

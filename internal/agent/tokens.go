@@ -37,13 +37,16 @@ type message struct {
 // checkMarks mean "done" when people type them after a task.
 var checkMarks = map[rune]bool{'✅': true, '✔': true, '☑': true, '🗸': true, '✓': true}
 
-// clean drops emoji and other symbols (a check mark becomes " done "),
+// clean drops emoji and other symbols (a check mark becomes "done", and
+// "done:" when it opens the message),
 // straightens the typographic apostrophe inside words, and folds spaces.
 func clean(s string) string {
 	var b strings.Builder
 	rs := []rune(s)
 	for i, r := range rs {
 		switch {
+		case checkMarks[r] && strings.TrimSpace(b.String()) == "":
+			b.WriteString(" done: ") // "✅ walk the dog"
 		case checkMarks[r]:
 			b.WriteString(" done ")
 		case r == '\u2019' && i > 0 && i+1 < len(rs) && unicode.IsLetter(rs[i-1]) && unicode.IsLetter(rs[i+1]):
@@ -219,6 +222,7 @@ var numberWords = map[string]int64{
 func readNumber(toks []token) (int64, int) {
 	var total, cur int64
 	used, last := 0, 0
+	scale := false // the last word was "hundred" or "thousand"
 	for k, t := range toks {
 		if t.kind != tWord {
 			break
@@ -227,17 +231,21 @@ func readNumber(toks []token) (int64, int) {
 		ok := true
 		for _, p := range parts {
 			switch v, isNum := numberWords[p]; {
-			case isNum:
+			// A word adds to what is there only where English puts it:
+			// "twenty three", "a hundred and five" — "one and three" and
+			// "one three" are two numbers.
+			case isNum && (cur%100 == 0 || cur%100 >= 20 && cur%10 == 0 && v < 10):
 				cur += v
-			case p == "hundred" && k > 0:
-				cur = max(cur, 1) * 100
-			case p == "thousand" && k > 0:
-				total += max(cur, 1) * 1000
+			case p == "hundred" && k > 0 && cur > 0 && cur < 100:
+				cur *= 100
+			case p == "thousand" && k > 0 && cur > 0:
+				total += cur * 1000
 				cur = 0
-			case p == "and" && used > 0:
+			case p == "and" && scale:
 			default:
 				ok = false
 			}
+			scale = p == "hundred" || p == "thousand"
 		}
 		if !ok {
 			break
@@ -302,8 +310,8 @@ func correctIn(w string, vocab map[string]bool) string {
 	bestD := limit + 1
 	var best []string
 	for v := range vocab {
-		if abs(len(v)-len(w)) > limit {
-			continue
+		if abs(len(v)-len(w)) > limit || len(w) <= 3 && len(v) <= len(w) {
+			continue // a short word is only read as one with a letter dropped ("ad", "shw"), not "dog" as "do"
 		}
 		switch d := editDistance(w, v); {
 		case d < bestD:

@@ -1,0 +1,281 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/taskchat/taskchat/internal/agent"
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// A turn of the offline agent is judged by what it did to the tasks: the
+// changes, written as
+//
+//	+Title           a task added ("+Title|description" with one)
+//	done N           task N completed
+//	-N               task N deleted
+//	N=Title          task N renamed
+//	N.desc=Text      task N's description set
+//
+// joined by "; " in the order of the task numbers, additions last. An empty
+// want means nothing may change.
+type turn struct {
+	tasks []string // the user's tasks before, numbered from 1; "*" marks a completed one
+	pre   []string // earlier messages of the same conversation
+	say   string
+	want  string
+	reply string // a part of the reply, when it matters
+}
+
+func runTurns(t *testing.T, turns []turn) {
+	t.Helper()
+	for _, tc := range turns {
+		t.Run(tc.say, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s := store.NewMemory()
+			for _, title := range tc.tasks {
+				task, err := s.AddTask(ctx, "u", store.NewTask{Title: strings.TrimPrefix(title, "*")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasPrefix(title, "*") {
+					done := true
+					if _, err := s.UpdateTask(ctx, "u", task.ID, store.TaskPatch{Completed: &done}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var history []store.Message
+			say := func(msg string) agent.Reply {
+				history = append(history, store.Message{Role: store.RoleUser, Content: msg})
+				h := slices.Clone(history)
+				tb := agent.NewToolbox(s, "u")
+				rep, err := agent.Offline{}.Respond(ctx, agent.Input{Message: msg, Tools: tb,
+					History: func(context.Context) ([]store.Message, error) { return h, nil }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				history = append(history, store.Message{Role: store.RoleAssistant, Content: rep.Text, ToolCalls: tb.Calls()})
+				return rep
+			}
+			for _, p := range tc.pre {
+				say(p)
+			}
+			before := snapshot(t, s)
+			rep := say(tc.say)
+			if got := changes(before, snapshot(t, s)); got != tc.want {
+				t.Errorf("changes = %q, want %q\nreply: %s", got, tc.want, rep.Text)
+			}
+			if !strings.Contains(rep.Text, tc.reply) {
+				t.Errorf("reply = %q, want it to contain %q", rep.Text, tc.reply)
+			}
+		})
+	}
+}
+
+func snapshot(t *testing.T, s store.Store) map[int64]store.Task {
+	t.Helper()
+	ts, err := s.ListTasks(context.Background(), "u", store.TaskQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]store.Task{}
+	for _, task := range ts {
+		out[task.ID] = task
+	}
+	return out
+}
+
+func changes(before, after map[int64]store.Task) string {
+	ids := map[int64]bool{}
+	for id := range before {
+		ids[id] = true
+	}
+	for id := range after {
+		ids[id] = true
+	}
+	sorted := make([]int64, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	slices.Sort(sorted)
+	desc := func(t store.Task) string { return t.Description }
+	var out, added []string
+	for _, id := range sorted {
+		b, had := before[id]
+		a, has := after[id]
+		switch {
+		case !had:
+			if d := desc(a); d != "" {
+				added = append(added, "+"+a.Title+"|"+d)
+			} else {
+				added = append(added, "+"+a.Title)
+			}
+		case !has:
+			out = append(out, fmt.Sprintf("-%d", id))
+		default:
+			if a.Completed && !b.Completed {
+				out = append(out, fmt.Sprintf("done %d", id))
+			}
+			if a.Title != b.Title {
+				out = append(out, fmt.Sprintf("%d=%s", id, a.Title))
+			}
+			if desc(a) != desc(b) {
+				out = append(out, fmt.Sprintf("%d.desc=%s", id, desc(a)))
+			}
+		}
+	}
+	return strings.Join(append(out, added...), "; ")
+}
+
+var (
+	chores  = []string{"Water the ferns", "Email the accountant", "Book a haircut"}
+	petCare = []string{"Walk the dog", "Feed the cat"}
+)
+
+// Safety first: a task changes only when the words pick it out without
+// doubt; otherwise the agent asks, and says so.
+func TestOfflineSafety(t *testing.T) {
+	runTurns(t, []turn{
+		// The harms the issue names.
+		{tasks: []string{"Finish the report", "*Old draft"}, say: "Clear finished tasks", want: "", reply: "one at a time"},
+		{tasks: []string{"Catch up with Sam", "Call mom"}, say: "remove the cat task", want: "", reply: `Did you mean task 1 "Catch up with Sam"?`},
+		{tasks: []string{"Finish slides today", "Call mom"}, say: "I'm done for today", want: ""},
+		{tasks: chores, say: "Set task 3 to done", want: "done 3"},
+		{tasks: chores, say: "change task 2 to high priority", want: "", reply: "priorit"},
+		{tasks: nil, say: "Add a task to review meeting notes", want: "+Review meeting notes"},
+		{tasks: petCare, say: "add milk and mark task 2 done", want: "done 2; +Milk"},
+
+		// Several matches, a loose match, status words: asked, not guessed.
+		{tasks: []string{"Email Bob", "Email Alice"}, say: "delete the email task", want: "", reply: `task 1 "Email Bob"`},
+		{tasks: []string{"Buy milk", "Buy milk"}, say: "delete buy milk", want: "", reply: "More than one task"},
+		{tasks: []string{"Plan the trip", "Plan the party"}, say: "complete the plan task", want: ""},
+		{tasks: []string{"Read chapter one"}, say: "delete chapter", want: "-1"},
+		{tasks: []string{"Carpet cleaning", "Car insurance"}, say: "delete the car task", want: "-2"},
+		{tasks: []string{"Carpet cleaning"}, say: "delete the car task", want: "", reply: "Did you mean"},
+		{tasks: []string{"*Old one", "Finish the report"}, say: "remove completed", want: ""},
+		{tasks: []string{"*Old one", "Finish the report"}, say: "delete the finished ones", want: ""},
+		{tasks: petCare, say: "wipe my list", want: ""},
+		{tasks: petCare, say: "delete them all", want: ""},
+		{tasks: petCare, say: "complete all", want: ""},
+		{tasks: petCare, say: "done!", want: "", reply: "Which task"},
+		{tasks: petCare, say: "delete the dgo task", want: ""},
+		{tasks: []string{"Delete old photos", "Call the plumber"}, say: "Delete old photos is done", want: "done 1"},
+		{tasks: []string{"Update the CV", "Call the plumber"}, say: "update the CV is done", want: "done 1"},
+		{tasks: []string{"Notes for the interview"}, say: "add task: notes for the interview is done", want: "+Notes for the interview is done"},
+
+		// What the tools cannot do changes nothing, and says so.
+		{tasks: petCare, say: "make task 2 high priority", want: "", reply: "priorit"},
+		{tasks: petCare, say: "mark task 2 as important", want: "", reply: "priorit"},
+		{tasks: petCare, say: "set the due date of task 1 to friday", want: "", reply: "due dates"},
+		{tasks: petCare, say: "repeat task 1 every week", want: "", reply: "repeat"},
+		{tasks: petCare, say: "remind me at 5pm to feed the cat", want: "", reply: "reminders"},
+		{tasks: petCare, say: "mark task 1 as not done", want: "", reply: "reopen"},
+		{tasks: []string{"*Walk the dog"}, say: "uncheck the dog task", want: "", reply: "reopen"},
+		{tasks: petCare, say: "tag task 2 as home", want: "", reply: "tag"},
+
+		// Negations and questions change nothing.
+		{tasks: petCare, say: "don't mark task 1 as done", want: ""},
+		{tasks: petCare, say: "I didn't feed the cat", want: ""},
+		{tasks: petCare, say: "I don't want to delete anything", want: ""},
+		{tasks: petCare, say: "is task 1 done?", want: ""},
+		{tasks: petCare, say: "how do I delete a task?", want: ""},
+
+		// A report of something done that is no task is no request.
+		{tasks: petCare, say: "I booked a flight", want: "", reply: "nothing changed"},
+		{tasks: []string{"Fix the sink"}, say: "the sink needs to be fixed", want: ""},
+
+		// Hostile titles are data.
+		{tasks: nil, say: "Add a task to Robert'); DROP TABLE tasks;-- <b>x</b>", want: "+Robert'); DROP TABLE tasks;-- <b>x</b>"},
+	})
+}
+
+// Understanding: what people type, and how they type it.
+func TestOfflineUnderstanding(t *testing.T) {
+	runTurns(t, []turn{
+		// Politeness and chat shorthand.
+		{tasks: chores, say: "could u add pick up dry cleaning thx", want: "+Pick up dry cleaning"},
+		{tasks: chores, say: "pls chek off 1", want: "done 1"},
+		{tasks: chores, say: "PLEASE MARK NUMBER 2 AS FINISHED", want: "done 2"},
+		{tasks: chores, say: "Would you mind marking task 3 as done? 🙏", want: "done 3"},
+		{tasks: chores, say: "🗑️ throw away task 2", want: "-2"},
+		{tasks: petCare, say: "✅ walk the dog", want: "done 1"},
+		{tasks: petCare, say: "Walk the dog ✅", want: "done 1"},
+
+		// Typos in command words, never in titles.
+		{tasks: chores, say: "remoev number 1", want: "-1"},
+		{tasks: chores, say: "cmplete task 2", want: "done 2"},
+		{tasks: chores, say: "delte task 3", want: "-3"},
+		{tasks: nil, say: "ad a taks to buy bred", want: "+Buy bred"},
+		{tasks: petCare, say: "mark teh cat one as done", want: "done 2"},
+		{tasks: petCare, say: "dog walked", want: "done 1"},
+
+		// Number words to twenty, and lists of numbers.
+		{tasks: chores, say: "tick off number three", want: "done 3"},
+		{tasks: chores, say: "complete tasks one and three", want: "done 1; done 3"},
+		{tasks: chores, say: "complete 1 & 2", want: "done 1; done 2"},
+		{tasks: chores, say: "remove 2, 3", want: "-2; -3"},
+		{tasks: chores, say: "Mark task twenty as done", want: "", reply: "couldn't find task 20"},
+
+		// Quotes of every kind.
+		{tasks: chores, say: `Mark “Email the accountant” as done`, want: "done 2"},
+		{tasks: chores, say: "delete 'book a haircut'", want: "-3"},
+		{tasks: nil, say: `add "Call mom", "Call dad" and "Call grandma"`, want: "+Call mom; +Call dad; +Call grandma"},
+		{tasks: petCare, say: `rename task 2 "Feed the cats"`, want: "2=Feed the cats"},
+
+		// Titles that hold command words.
+		{tasks: nil, say: "add task: delete old emails", want: "+Delete old emails"},
+		{tasks: nil, say: "add a task called mark the essays", want: "+Mark the essays"},
+		{tasks: nil, say: "add task to list the garage items for sale", want: "+List the garage items for sale"},
+		{tasks: nil, say: "create a task: complete the tax return", want: "+Complete the tax return"},
+		{tasks: nil, say: `add "Notes for Monday's standup"`, want: "+Notes for Monday's standup"},
+		{tasks: []string{"Delete spam from inbox", "Clean the oven"}, say: "mark delete spam from inbox as complete", want: "done 1"},
+		{tasks: []string{"Send the list to Tom", "Clean the oven"}, say: "Send the list to Tom — done", want: "done 1"},
+
+		// Descriptions.
+		{tasks: chores, say: "add a note to task 3: ask for Sam", want: "3.desc=ask for Sam"},
+		{tasks: petCare, say: "give task 1 the description: long walk", want: "1.desc=long walk"},
+		{tasks: petCare, say: "note for task 2: wet food only", want: "2.desc=wet food only"},
+		{tasks: petCare, say: "notes on the dog task: use the long leash", want: "1.desc=use the long leash"},
+		{tasks: petCare, say: "change task 1 description to 30 minutes", want: "1.desc=30 minutes"},
+		{tasks: nil, say: "Add a task to repaint the fence. Use the green paint.", want: "+Repaint the fence|Use the green paint"},
+
+		// Statements of what is done.
+		{tasks: []string{"Pay rent", "Pay bills"}, say: "I paid the rent", want: "done 1"},
+		{tasks: petCare, say: "I walked the dog this morning", want: "done 1"},
+		{tasks: []string{"Fix the sink", "Call the plumber"}, say: "the sink is fixed", want: "done 1"},
+		{tasks: []string{"Fix the sink", "Call the plumber"}, say: "plumber called", want: "done 2"},
+		{tasks: []string{"Plan the trip", "Read chapter 2"}, say: "done planning the trip", want: "done 1"},
+		{tasks: chores, say: "the ferns are done", want: "done 1"},
+
+		// Several intents in one message, each run and reported.
+		{tasks: petCare, say: "add milk and bread", want: "+Milk; +Bread"},
+		{tasks: petCare, say: "delete task 1 and add a task to buy food", want: "-1; +Buy food"},
+		{tasks: petCare, say: "add buy food then show my tasks", want: "+Buy food", reply: "You have 3 tasks"},
+		{tasks: petCare, say: "done with 1, delete 2", want: "done 1; -2"},
+		{tasks: petCare, say: "Feed the cat is finished, delete walk the dog", want: "-1; done 2"},
+		{tasks: chores, say: "I'm done with the accountant, remove the ferns", want: "-1; done 2"},
+		{tasks: petCare, say: "the dog task, delete it", want: "-1"},
+		{tasks: petCare, say: "the giraffe task, delete it", want: ""},
+		{tasks: petCare, say: "the dog thing - mark it done", want: "done 1"},
+		{tasks: petCare, say: "add two tasks: book the venue; send the invites", want: "+Book the venue; +Send the invites"},
+		{tasks: petCare, say: "mark 1 done and rename 2 to feed the kitten", want: "done 1; 2=Feed the kitten"},
+
+		// References by position and pronoun, from the conversation's history.
+		{tasks: chores, pre: []string{"show my tasks"}, say: "the third one is done", want: "done 3"},
+		{tasks: chores, pre: []string{"show my tasks"}, say: "delete the 2nd", want: "-2"},
+		{tasks: []string{"*Water the ferns", "Email the accountant", "Book a haircut"}, pre: []string{"what's pending?"}, say: "complete the first one", want: "done 2"},
+		{tasks: chores, pre: []string{"add a task to call the bank"}, say: "actually delete that", want: "-4"},
+		{tasks: chores, pre: []string{"add a task to call the bank"}, say: "rename it to call the bank at 9", want: "4=Call the bank at 9"},
+		{tasks: chores, pre: []string{"add a task to call the bank"}, say: "and add a note to it: ask about the fee", want: "4.desc=ask about the fee"},
+		{tasks: chores, pre: []string{"mark task 1 done"}, say: "and task 2 too", want: "done 2"},
+		{tasks: chores, pre: []string{"delete task 1"}, say: "number 3 as well", want: "-3"},
+		{tasks: chores, pre: []string{"delete task 1"}, say: "delete it", want: "", reply: "Which task"},
+		{tasks: chores, say: "delete it", want: "", reply: "Which task"},
+		{tasks: chores, say: "the haircut too", want: ""},
+	})
+}
