@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -419,4 +420,51 @@ func BenchmarkLLMTurn(b *testing.B) {
 		chatTurn(b, h, "bench", conv, &lat)
 	}
 	lat.report(b, "turns/s")
+}
+
+// The safety rules hold for a model's calls where the server can tell: a
+// delete of one of several tasks the person's words match, or of anything
+// when they asked for many at once, is refused back to the model, and
+// nothing changes.
+func TestLLMSafetyRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, say, call string
+		refused         bool
+	}{
+		{"ambiguous title", "delete the email task", `{"task_id":1}`, true},
+		{"ambiguous title, completed", "mark the email task done", `{"task_id":2}`, true},
+		{"bulk delete", "clear my finished tasks", `{"task_id":3}`, true},
+		{"the number typed", "delete task 1", `{"task_id":1}`, false},
+		{"a title that matches one", "delete the rent task", `{"task_id":3}`, false},
+		{"words the parser does not know", "bin the one for the landlord", `{"task_id":3}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tool := "delete_task"
+			if strings.Contains(tc.say, "done") {
+				tool = "complete_task"
+			}
+			f := newFakeModel(t, calls(tool, tc.call), text("Done."))
+			h, _ := llmApp(t, f)
+			for _, title := range []string{"Email Bob", "Email Alice", "Pay the rent"} {
+				taskReq(t, h, "POST", "/api/safe/tasks", `{"title":"`+title+`"}`)
+			}
+			chat(t, h, "safe", tc.say, nil)
+			msgs := messagesSent(t, f.requests()[1])
+			result := fmt.Sprint(msgs[len(msgs)-1]["content"])
+			left := tasksOf(t, h, "safe", "all")
+			changed := len(left) != 3 || slices.ContainsFunc(left, func(x task) bool { return x.Completed })
+			if tc.refused {
+				if !strings.Contains(result, "refused") || changed {
+					t.Errorf("%q then %s%s: result %s, tasks %+v", tc.say, tool, tc.call, result, left)
+				}
+				if strings.Contains(tc.say, "email") && (!strings.Contains(result, `1 \"Email Bob\"`) || !strings.Contains(result, `2 \"Email Alice\"`)) {
+					t.Errorf("the refusal names no candidates: %s", result)
+				}
+				return
+			}
+			if strings.Contains(result, "error") || !changed {
+				t.Errorf("%q then %s%s: result %s, tasks %+v", tc.say, tool, tc.call, result, left)
+			}
+		})
+	}
 }

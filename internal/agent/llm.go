@@ -98,7 +98,7 @@ const SystemPrompt = `You are taskchat, a friendly assistant that manages the us
 - When the user names a task by its title rather than its number, call list_tasks first and act on the task whose title matches. If several tasks match, ask which one the user means instead of guessing. If none matches, say so.
 - Never invent task numbers; use the ids that list_tasks returns.
 - After every action, confirm it in one short friendly sentence that names the task and its number.
-- If a tool returns an error, explain it kindly and suggest what to do.
+- If a tool returns an error, explain it kindly and suggest what to do. If it refuses a call, change nothing else: ask the user.
 - Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed).
 - For anything else, answer briefly and say what you can do with tasks.`
 
@@ -139,6 +139,8 @@ func (l *LLM) Respond(ctx context.Context, in Input) (Reply, error) {
 func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 	turnCtx, cancel := context.WithTimeout(ctx, l.cfg.TurnTimeout)
 	defer cancel()
+	in.Tools.guard = newGuard(in.Message)
+	defer func() { in.Tools.guard = nil }()
 	history, err := in.History(ctx)
 	if err != nil {
 		return "", err

@@ -103,6 +103,8 @@ const (
 	TaskNotFound
 	// UnknownTool: no tool has that name.
 	UnknownTool
+	// Refused: the call breaks a safety rule (see guard.go) and did not run.
+	Refused
 )
 
 // ToolError is a failure the model or the person should hear about (bad
@@ -126,6 +128,7 @@ type Toolbox struct {
 	tasks  store.Tasks
 	userID string
 	calls  []store.ToolCall
+	guard  *guard // checks a model's calls against its turn's message; nil for the offline agent
 }
 
 // NewToolbox returns the tools scoped to userID on tasks.
@@ -149,11 +152,28 @@ func (tb *Toolbox) Call(ctx context.Context, name string, args json.RawMessage) 
 	var res any
 	var err error
 	if t, ok := toolNamed(name); ok {
-		res, err = t.run(ctx, tb, args)
+		err = tb.check(ctx, name, args)
+		if err == nil {
+			res, err = t.run(ctx, tb, args)
+		}
 	} else {
 		err = &ToolError{Kind: UnknownTool, Message: fmt.Sprintf("unknown tool %q", name)}
 	}
 	return tb.record(name, args, res, err)
+}
+
+// check runs the guard, if any, on a call that names a task.
+func (tb *Toolbox) check(ctx context.Context, name string, args json.RawMessage) error {
+	if tb.guard == nil {
+		return nil
+	}
+	var a struct {
+		TaskID TaskID `json:"task_id"`
+	}
+	if json.Unmarshal(args, &a) != nil {
+		return nil // the tool itself says what is wrong with the arguments
+	}
+	return tb.guard.check(ctx, tb, name, int64(a.TaskID))
 }
 
 // call runs a typed tool method for the offline agent and records it as
