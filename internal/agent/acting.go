@@ -13,6 +13,10 @@ import (
 var copulas = phrases("is", "are", "'s", "has been", "have been", "was", "were", "is now", "are now", "are both",
 	"is all", "are all", "status", "status is", "now")
 
+// modals before a state say it is still to come.
+var modals = phrases("should be", "must be", "needs to be", "need to be", "has to be", "have to be", "will be", "to be",
+	"should get", "gotta be", "ought to be")
+
 // doneAt reports the length of a done phrase at i ("done", "all finished",
 // "complete now"), or 0.
 func doneAt(c clause, i int) int {
@@ -124,6 +128,9 @@ func parseStatusAfter(c clause) (intent, bool) {
 		j := i
 		for j > 0 && c.isPunct(j-1) {
 			j--
+		}
+		if tailLen(c.sub(0, j), modals) > 0 {
+			return intent{}, false // "task 2 should be done" is still to do
 		}
 		if k := tailLen(c.sub(0, j), copulas); k > 0 {
 			j -= k

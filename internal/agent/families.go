@@ -2,6 +2,7 @@ package agent
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -166,16 +167,21 @@ func parseAdd(c clause, v verbMatch) (intent, bool) {
 		}
 		break
 	}
-	hasNoun := false
+	hasNoun, noted := false, false
 	if w := correctNoun(c.word(i)); slices.Contains(addNouns, w) {
 		if c.toks[min(i+1, c.n()-1)].kind == tNumber && i+1 < c.n() {
-			return intent{}, false // "make task 3 …" names a task
+			// "make task 3 …" names a task: "make task 1 say …" changes it.
+			if in, ok := parseUpdate(c, v.n); ok && in.kind == intentUpdate && c.word(0) == "make" {
+				return in, true
+			}
+			return intent{}, false
 		}
 		hasNoun = true
 		counted = counted || strings.HasSuffix(w, "s")
+		noted = w == "note" || w == "notes"
 		i++
 	}
-	if !hasNoun && !v.alone {
+	if !hasNoun && !v.alone && !(c.word(0) == "new" && c.isPunct(i, ":", "-", "—")) { // "new: call the vet"
 		return intent{}, false
 	}
 	if n := c.sub(i, c.n()).longest(0, addConnectors); n > 0 && (hasNoun || c.isPunct(i)) {
@@ -195,7 +201,11 @@ func parseAdd(c clause, v verbMatch) (intent, bool) {
 	if len(adds) == 0 {
 		return intent{kind: intentAsk, say: "What should the task say? For example: \"Add a task to buy groceries\"."}, true
 	}
-	return intent{kind: intentAdd, adds: adds, note: note}, true
+	in := intent{kind: intentAdd, adds: adds, note: note}
+	if noted && len(adds) == 1 && adds[0].desc == "" {
+		in.noteText = titleText(body.text(0, body.n()))
+	}
+	return in, true
 }
 
 // addFrames that only open a task when something labels it as one.
@@ -398,6 +408,12 @@ func parseRefs(c clause) refGroup {
 	if p := c.trimPunct(); p.n() > 0 && p.longest(0, pronouns) == p.n() {
 		return refGroup{whole: ref{kind: refPronoun}} // "that one"
 	}
+	if p := c.trimPunct(); p.n() == 1 && p.word(0) == "one" {
+		return refGroup{whole: ref{kind: refVague}} // "remove one": which?
+	}
+	if g, ok := parseRange(c.trimPunct()); ok {
+		return g
+	}
 	c = trimRef(c)
 	if c.n() == 0 {
 		return refGroup{}
@@ -423,6 +439,45 @@ func parseRefs(c clause) refGroup {
 		g.parts = parts
 	}
 	return g
+}
+
+// maxRange is the most tasks a range of numbers names ("tasks 1-3").
+const maxRange = 10
+
+// parseRange reads "tasks 1-3", "1 to 3", "numbers 2 through 5": each task
+// of the range, named by number.
+func parseRange(c clause) (refGroup, bool) {
+	i := 0
+	for slices.Contains([]string{"task", "tasks", "number", "numbers", "items", "the", "from"}, c.word(i)) {
+		i++
+	}
+	var lo, hi int64
+	switch rest := c.sub(i, c.n()); {
+	case rest.n() == 1 && rest.toks[0].kind == tWord:
+		a, b, ok := strings.Cut(rest.toks[0].low, "-")
+		if !ok {
+			return refGroup{}, false
+		}
+		var err1, err2 error
+		lo, err1 = strconv.ParseInt(a, 10, 64)
+		hi, err2 = strconv.ParseInt(b, 10, 64)
+		if err1 != nil || err2 != nil {
+			return refGroup{}, false
+		}
+	case rest.n() == 3 && rest.toks[0].kind == tNumber && rest.toks[2].kind == tNumber &&
+		(rest.isPunct(1, "-", "–", "—") || slices.Contains([]string{"to", "through", "thru", "till", "until"}, rest.word(1))):
+		lo, hi = rest.toks[0].num, rest.toks[2].num
+	default:
+		return refGroup{}, false
+	}
+	if lo < 1 || hi <= lo || hi-lo >= maxRange {
+		return refGroup{}, false
+	}
+	g := refGroup{whole: ref{kind: refTitle, text: c.text(0, c.n())}}
+	for id := lo; id <= hi; id++ {
+		g.parts = append(g.parts, ref{kind: refID, id: id})
+	}
+	return g, true
 }
 
 // refEdges are the words around a reference that do not name the task.

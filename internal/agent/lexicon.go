@@ -83,7 +83,7 @@ var (
 	)
 	updateVerbs = phrases(
 		"change", "update", "rename", "edit", "modify", "retitle", "reword", "rewrite", "alter", "set", "amend",
-		"adjust",
+		"adjust", "replace", "describe",
 	)
 )
 
@@ -171,10 +171,13 @@ var (
 		"morning", "evening")
 	thanks = phrases("thanks", "thank you", "thank you so much", "thank you very much", "thanks a lot", "cheers",
 		"great", "awesome", "perfect", "cool", "nice", "ok", "okay", "got it", "sure", "k", "kk", "alright",
-		"fine", "good", "sounds good", "yes", "yep", "yeah", "no", "nope", "nah", "wait", "hmm", "hm", "lol",
+		"fine", "good", "sounds good", "yes", "yep", "yeah", "wait", "hmm", "hm", "lol",
 		"wow", "amazing", "brilliant", "excellent", "sweet", "noted", "understood", "thanks so much",
-		"much appreciated", "appreciate it", "you're the best", "thanks a bunch", "thanks a million", "ta", "no thanks",
-		"no thank you", "all good", "never mind", "nevermind", "nothing", "nothing else", "not now", "maybe later")
+		"much appreciated", "appreciate it", "you're the best", "thanks a bunch", "thanks a million", "ta", "all good",
+		"you're great", "you rock", "good job", "well done", "great job", "nice one")
+	// declines answer "anything else?" with no.
+	declines = phrases("no", "nope", "nah", "no thanks", "no thank you", "never mind", "nevermind", "nothing",
+		"nothing else", "not now", "maybe later", "forget it", "no need", "that's fine", "nvm")
 	goodbyes = phrases("bye", "goodbye", "good bye", "bye bye", "see you", "see you later", "see ya", "see you tomorrow",
 		"good night", "goodnight", "night", "later", "catch you later", "talk later", "gotta run", "got to run",
 		"gotta go", "got to go", "that's all", "that's it", "that is all", "i'm done here", "i'm done",

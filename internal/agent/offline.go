@@ -56,6 +56,7 @@ const (
 	greetReply   = "Hi! I'm your task assistant. I can add, list, complete, update and delete your tasks. " + examples
 	thanksReply  = "You're welcome! Anything else for your list?"
 	byeReply     = "Goodbye! Your tasks will be here when you come back."
+	declineReply = "OK, nothing changed. I'm here when you need me."
 	unknownReply = "Sorry, I didn't understand that. I can add, list, complete, update and delete tasks. " + examples
 	helpReply    = "I manage your to-do list. You can say:\n" +
 		"- \"Add a task to buy groceries\" or \"Remind me to call mom\"\n" +
@@ -102,6 +103,8 @@ func (x *executor) run(it intent) (string, error) {
 		return thanksReply, nil
 	case intentBye:
 		return byeReply, nil
+	case intentDecline:
+		return declineReply, nil
 	case intentUnknown:
 		return unknownReply, nil
 	case intentRefuse, intentAsk:

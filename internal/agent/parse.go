@@ -29,6 +29,7 @@ const (
 	intentGreet
 	intentHelp
 	intentThanks
+	intentDecline // "no thanks", "never mind"
 	intentBye
 	intentList
 	intentAdd
@@ -92,6 +93,7 @@ type intent struct {
 	weak     bool          // a guess (a past-tense report); a better reading wins
 	quiet    bool          // mention: names the task for what follows, says nothing
 	bulk     intentKind    // refuse: the completion or deletion of many tasks it refuses
+	noteText string        // add: "add a note X" — X as typed, a description if a task was named before
 }
 
 // parse reads a message into the intents of its clauses, in order.
@@ -103,9 +105,14 @@ func parse(msg string) []intent {
 		var prevAdd = -1
 		for _, c := range clauses(s) {
 			in := parseClause(c)
+			// "for task 1, add the note "use rainwater"": a note for the
+			// task named before.
+			if n := len(out); n > 0 && out[n-1].kind == intentUnknown && in.noteText != "" && scoped(from[n-1]) {
+				in = intent{kind: intentUpdate, descMode: true, splits: []updateSplit{{target: refGroup{whole: ref{kind: refPronoun}}, value: in.noteText}}}
+			}
 			// "the haircut task, delete it": a task named alone is what
 			// the "it" after it means.
-			if n := len(out); n > 0 && out[n-1].kind == intentUnknown && in.refs.whole.kind == refPronoun {
+			if n := len(out); n > 0 && out[n-1].kind == intentUnknown && pronounTarget(in) {
 				named, _ := stripLead(from[n-1])
 				if named = named.trimPunct(); named.n() > 0 && named.longest(0, leadFillers) < named.n() {
 					g := parseRefs(named)
@@ -130,6 +137,21 @@ func parse(msg string) []intent {
 		}
 	}
 	return describeFollowing(out, &m)
+}
+
+// scoped reports a clause that names a task for what follows: "for task
+// 1", "on the haircut one".
+func scoped(c clause) bool {
+	c = c.trimPunct()
+	return slices.Contains([]string{"for", "on", "about", "re", "regarding"}, c.word(0)) && !parseRefs(c.sub(1, c.n())).empty()
+}
+
+// pronounTarget reports an intent whose task is "it".
+func pronounTarget(in intent) bool {
+	if in.refs.whole.kind == refPronoun {
+		return true
+	}
+	return in.kind == intentUpdate && len(in.splits) > 0 && in.splits[0].target.whole.kind == refPronoun
 }
 
 // describeFollowing makes a sentence that asks nothing, right after an

@@ -178,8 +178,9 @@ func parseClause(c clause) intent {
 	return in
 }
 
-// chitChat reports a clause made only of greetings, thanks, goodbyes, help
-// and fillers, and which of them it is (goodbye over thanks over greeting).
+// chitChat reports a clause made only of greetings, thanks, declines,
+// goodbyes, help and fillers, and which of them it is (goodbye over thanks
+// over a decline over a greeting).
 func chitChat(c clause) (intentKind, bool) {
 	c = c.trimPunct()
 	if c.n() == 0 {
@@ -189,7 +190,7 @@ func chitChat(c clause) (intentKind, bool) {
 		return intentHelp, true
 	}
 	kind, found := intentUnknown, false
-	rank := map[intentKind]int{intentGreet: 1, intentThanks: 2, intentBye: 3}
+	rank := map[intentKind]int{intentGreet: 1, intentDecline: 2, intentThanks: 3, intentBye: 4}
 	for i := 0; i < c.n(); {
 		if c.toks[i].kind == tPunct {
 			i++
@@ -199,7 +200,7 @@ func chitChat(c clause) (intentKind, bool) {
 		for _, g := range []struct {
 			k    intentKind
 			list []phrase
-		}{{intentBye, goodbyes}, {intentThanks, thanks}, {intentGreet, greetings}} {
+		}{{intentBye, goodbyes}, {intentThanks, thanks}, {intentDecline, declines}, {intentGreet, greetings}} {
 			if n := c.longest(i, g.list); n > best {
 				best, bestKind = n, g.k
 			}
@@ -310,6 +311,7 @@ var requestRules = []func(c clause, question bool) (intent, bool){
 	func(c clause, _ bool) (intent, bool) { return parseDoneFrame(c) },
 	func(c clause, _ bool) (intent, bool) { return parseStatusAfter(c) },
 	func(c clause, _ bool) (intent, bool) { return parseFieldAfter(c) },
+	func(c clause, _ bool) (intent, bool) { return parseShouldSay(c) },
 	func(c clause, _ bool) (intent, bool) { return parsePastTense(c) },
 	func(c clause, _ bool) (intent, bool) { return parseParticipleAfter(c) },
 	// "never mind the accountant email"

@@ -178,6 +178,11 @@ func TestOfflineSafety(t *testing.T) {
 		{tasks: []string{"*Walk the dog"}, say: "uncheck the dog task", want: "", reply: "reopen"},
 		{tasks: petCare, say: "tag task 2 as home", want: "", reply: "tag"},
 
+		// Vague words name no task; a state still to come is no report.
+		{tasks: chores, say: "remove one", want: "", reply: "Which task"},
+		{tasks: chores, say: "task 2 should be done by friday", want: ""},
+		{tasks: chores, say: "nope", want: "", reply: "nothing changed"},
+
 		// Negations and questions change nothing.
 		{tasks: petCare, say: "don't mark task 1 as done", want: ""},
 		{tasks: petCare, say: "I didn't feed the cat", want: ""},
@@ -236,7 +241,21 @@ func TestOfflineUnderstanding(t *testing.T) {
 		{tasks: []string{"Delete spam from inbox", "Clean the oven"}, say: "mark delete spam from inbox as complete", want: "done 1"},
 		{tasks: []string{"Send the list to Tom", "Clean the oven"}, say: "Send the list to Tom — done", want: "done 1"},
 
+		// Ranges, and the other ways to say a change.
+		{tasks: chores, say: "delete tasks 1-3", want: "-1; -2; -3"},
+		{tasks: chores, say: "complete tasks 1 to 2", want: "done 1; done 2"},
+		{tasks: chores, say: "rename task 2 to read the book", want: "2=Read the book"},
+		{tasks: chores, say: "replace task 3 with book a massage", want: "3=Book a massage"},
+		{tasks: chores, say: "make task 1 say water the ferns and the orchid", want: "1=Water the ferns and the orchid"},
+		{tasks: chores, say: "task 2 should say email the bookkeeper", want: "2=Email the bookkeeper"},
+		{tasks: chores, say: "for the haircut task, change the title to Haircut with Sam", want: "3=Haircut with Sam"},
+		{tasks: chores, pre: []string{"add a task to call the bank"}, say: "change the title to Call the bank at 9", want: "4=Call the bank at 9"},
+		{tasks: nil, say: "make a task to buy milk", want: "+Buy milk"},
+		{tasks: nil, say: "new: call the vet", want: "+Call the vet"},
+
 		// Descriptions.
+		{tasks: chores, say: "describe task 3 as ask for Sam", want: "3.desc=ask for Sam"},
+		{tasks: chores, say: `for task 1, add the note "use rainwater"`, want: "1.desc=use rainwater"},
 		{tasks: chores, say: "add a note to task 3: ask for Sam", want: "3.desc=ask for Sam"},
 		{tasks: petCare, say: "give task 1 the description: long walk", want: "1.desc=long walk"},
 		{tasks: petCare, say: "note for task 2: wet food only", want: "2.desc=wet food only"},

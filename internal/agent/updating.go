@@ -7,7 +7,8 @@ import "slices"
 // ---- updating
 
 // updateSeparators come between a task and its new text.
-var updateSeparators = phrases("to", "into", "as", ":", "->", "=>", "=", "so it says", "so it reads", "to say", "to read",
+var updateSeparators = phrases("to", "into", "as", ":", "->", "=>", "=", "so it says", "so it reads", "to say",
+	"should say", "should read", "should be", "say", "says",
 	"new title", ", new title", "with the title", "with title", "saying", "that says", "-", "—")
 
 // titleFields and descFields name which field a change is to.
@@ -30,7 +31,14 @@ func parseUpdate(c clause, n int) (intent, bool) {
 		}
 	}
 	body, descMode := updateField(body)
-	splits, descMode, refused := updateSplits(body, descMode)
+	seps := updateSeparators
+	switch c.word(0) {
+	case "replace": // "replace task 3 with …"
+		seps = append(slices.Clip(seps), phrases("with", "by")...)
+	case "describe": // "describe task 3 as …"
+		descMode = true
+	}
+	splits, descMode, refused := updateSplits(body, descMode, seps)
 	if refused.kind != intentUnknown {
 		return refused, true
 	}
@@ -77,10 +85,10 @@ func updateField(body clause) (clause, bool) {
 // updateSplits are the readings of "X to Y" at each separator, best first;
 // or, when the new value is a field the tools lack ("to high priority"),
 // the refusal.
-func updateSplits(body clause, descMode bool) ([]updateSplit, bool, intent) {
+func updateSplits(body clause, descMode bool, seps []phrase) ([]updateSplit, bool, intent) {
 	var splits []updateSplit
 	for i := 0; i < body.n(); i++ {
-		k := body.longest(i, updateSeparators)
+		k := body.longest(i, seps)
 		if body.isPunct(i, ",") && body.sub(i+1, body.n()).longest(0, phrases("new title", "so it says")) > 0 {
 			k = 1 + body.sub(i+1, body.n()).longest(0, phrases("new title", "so it says"))
 		}
@@ -102,7 +110,8 @@ func updateSplits(body clause, descMode bool) ([]updateSplit, bool, intent) {
 			tt = tt.sub(0, tt.n()-1)
 		}
 		refs := parseRefs(tt)
-		if refs.empty() && !tDesc && !descMode {
+		named := tt.n() < body.sub(0, i).n() // "the title to …": of the task talked about
+		if refs.empty() && !tDesc && !descMode && !named {
 			continue
 		}
 		if refs.empty() {
@@ -171,4 +180,24 @@ func parseNoteAdd(c clause, n int) (intent, bool) {
 		}
 	}
 	return intent{}, false
+}
+
+// parseShouldSay reads a task named and then what it should say, with no
+// verb: "task 2 should say email the bookkeeper", "it should be called X".
+func parseShouldSay(c clause) (intent, bool) {
+	i, k := c.find(1, phrases("should say", "should read", "should be called", "should be named", "needs to say"))
+	if i < 0 {
+		return intent{}, false
+	}
+	refs := parseRefs(c.sub(0, i))
+	named := refs.whole.kind == refID || refs.whole.kind == refPronoun || refs.whole.kind == refPosition ||
+		refs.whole.kind == refTitle && c.sub(0, i).has(phrases("task", "one", "item"))
+	value := titleText(c.text(i+k, c.n()))
+	if !named || value == "" {
+		return intent{}, false
+	}
+	if in, ok := unsupportedValue(value); ok {
+		return in, true
+	}
+	return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}}, true
 }
