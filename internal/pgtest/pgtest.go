@@ -253,6 +253,28 @@ func WithParam(t testing.TB, dbURL, key, value string) string {
 	}
 	q := u.Query()
 	q.Set(key, value)
-	u.RawQuery = q.Encode()
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20") // pgx reads "+" as itself
 	return u.String()
+}
+
+// WithUser returns dbURL signing in as user, with no password (the test
+// server trusts local connections).
+func WithUser(t testing.TB, dbURL, user string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(user)
+	return u.String()
+}
+
+// DatabaseName returns the database dbURL names.
+func DatabaseName(t testing.TB, dbURL string) string {
+	t.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/")
 }

@@ -70,6 +70,7 @@ type PostgresOptions struct {
 // run the queries.
 type Postgres struct {
 	pool      *pgxpool.Pool
+	gate      *gate // bounds the connections in use below the server's limit
 	log       zerolog.Logger
 	own       string
 	adopt     bool
@@ -128,7 +129,7 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 		return nil, fmt.Errorf("create pool: %w", err)
 	}
 	p = &Postgres{
-		pool: pool, log: opts.Logger, own: own, adopt: !opts.NoAdopt,
+		pool: pool, gate: newGate(int(cfg.MaxConns)), log: opts.Logger, own: own, adopt: !opts.NoAdopt,
 		migrating: make(chan struct{}, 1), transport: transport,
 	}
 	return p, nil
@@ -222,7 +223,7 @@ func classify(ctx context.Context, err error) error {
 	}
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch {
-		case unavailableCode(pgErr.Code):
+		case unavailableCode(pgErr.Code), busyCode(pgErr.Code):
 		case pgErr.Code == "42P01" || pgErr.Code == "42703":
 			// A table or column taskchat uses is gone: someone changed
 			// the schema under it.
@@ -254,15 +255,51 @@ func (p *Postgres) outcome(ctx context.Context, err error) error {
 			p.log.Info().Msg("database available again")
 		}
 	case errors.Is(err, ErrUnavailable):
-		if p.down.CompareAndSwap(false, true) {
-			p.log.Warn().Err(err).Msg("database unavailable")
+		if connectionDied(err) {
+			if p.down.CompareAndSwap(false, true) {
+				p.log.Warn().Err(err).Msg("database unavailable")
+			}
+			// The server went away under an open connection (a restart, a
+			// failover, a network cut): the pool's idle ones likely died with
+			// it. A connection that could not be opened, or a busy server's
+			// answer, says nothing against the open ones, so they stay.
+			p.pool.Reset()
 		}
-		p.pool.Reset()
 	case errors.Is(err, ErrSchema):
 		// Inspect the schema again on the next call.
 		p.current.Store(nil)
 	}
 	return err
+}
+
+// busyCode reports SQLSTATEs of a server that is up but could not do the
+// work now, and rolled it back: a statement or lock timeout, a
+// serialization failure or deadlock, a lack of resources.
+func busyCode(code string) bool {
+	switch code {
+	case "57014", "55P03", "40001", "40P01":
+		return true
+	}
+	return strings.HasPrefix(code, "53")
+}
+
+// sessionEnded reports SQLSTATEs that end the session: the server shut down
+// or was told to end this backend, or the connection broke.
+func sessionEnded(code string) bool {
+	return code == "57P01" || code == "57P02" || code == "57P03" || strings.HasPrefix(code, "08")
+}
+
+// connectionDied reports a failure of an open connection — the network, or
+// the server ending the session — as opposed to one that could not be
+// opened, or a server's answer.
+func connectionDied(err error) bool {
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return false
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return sessionEnded(pgErr.Code)
+	}
+	return !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled)
 }
 
 // unavailableCode reports SQLSTATEs that mean "not now" rather than "wrong":
@@ -309,12 +346,24 @@ func (p *Postgres) call(ctx context.Context, retryAlways bool, fn query) error {
 	if err != nil {
 		return err
 	}
-	err = fn(ctx, p.pool, s)
+	err = p.on(ctx, s, fn)
 	if err != nil && ctx.Err() == nil && !isAnswer(err) && (retryAlways || pgconn.SafeToRetry(err)) {
-		p.pool.Reset()
-		err = fn(ctx, p.pool, s)
+		// The connection died under the call: the pool drops it, and
+		// outcome drops the idle ones that likely died with it.
+		_ = p.outcome(ctx, err)
+		err = p.on(ctx, s, fn)
 	}
 	return p.outcome(ctx, err)
+}
+
+// on runs fn on a connection of its own.
+func (p *Postgres) on(ctx context.Context, s *schema, fn query) error {
+	c, err := p.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return fn(ctx, c, s)
 }
 
 // schemaNow is the current schema, migrating first if need be.
@@ -334,8 +383,10 @@ func (p *Postgres) schemaNow(ctx context.Context) (*schema, error) {
 // isAnswer reports whether err is the server's answer (an SQL error, or no
 // such row) rather than a failure to reach it.
 func isAnswer(err error) bool {
-	_, ok := errors.AsType[*pgconn.PgError](err)
-	return ok || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownUser)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return !sessionEnded(pgErr.Code)
+	}
+	return errors.Is(err, pgx.ErrNoRows) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnknownUser)
 }
 
 // list runs a query and scans its rows; the result is never nil.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // A chat turn on PostgreSQL. Its first round trip admits the turn and stores
@@ -34,16 +33,16 @@ func scanStart(t Turn, row pgx.Row) (Conversation, error) {
 // turnConn takes a connection of its own for a turn's transaction, once the
 // schema is current. A connection released inside a transaction (after an
 // error) is destroyed by the pool, and the server rolls the transaction back.
-func (p *Postgres) turnConn(ctx context.Context) (*pgxpool.Conn, *schema, error) {
+func (p *Postgres) turnConn(ctx context.Context) (*lease, *schema, error) {
 	s, err := p.schemaNow(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	conn, err := p.pool.Acquire(ctx)
+	c, err := p.acquire(ctx)
 	if err != nil {
-		return nil, nil, p.outcome(ctx, err)
+		return nil, nil, err
 	}
-	return conn, s, nil
+	return c, s, nil
 }
 
 // admission is what the turn's first batch found out.
@@ -57,7 +56,7 @@ type admission struct {
 // the rate count and the user message — and leaves the transaction open
 // when it returns a conversation. Otherwise it has rolled back, and returns
 // the replay or the error that refused the turn.
-func (p *Postgres) startTurn(ctx context.Context, conn *pgxpool.Conn, s *schema, t Turn) (Conversation, json.RawMessage, error) {
+func (p *Postgres) startTurn(ctx context.Context, conn *lease, s *schema, t Turn) (Conversation, json.RawMessage, error) {
 	if !convUserOK(s, t.UserID) {
 		if t.ConversationID != 0 {
 			return Conversation{}, nil, convNotFound(t.ConversationID, pgx.ErrNoRows)
@@ -108,7 +107,7 @@ func queueAdmission(b *pgx.Batch, s *schema, t Turn, adm *admission) {
 
 // replay reads the turn that holds t's idempotency key: its response when
 // it finished, or why t cannot run.
-func (p *Postgres) replay(ctx context.Context, conn *pgxpool.Conn, s *schema, t Turn) (Conversation, json.RawMessage, error) {
+func (p *Postgres) replay(ctx context.Context, conn *lease, s *schema, t Turn) (Conversation, json.RawMessage, error) {
 	var hash string
 	var response []byte
 	if err := conn.QueryRow(ctx, s.sql.readKey, t.UserID, t.IdempotencyKey).Scan(&hash, &response); err != nil {
