@@ -128,7 +128,16 @@ func TestAuthSharedSecret(t *testing.T) {
 		{"HS512", hs(jwt.SigningMethodHS512).sign(t, claimsFor("alice")), "alice", 200, ""},
 		{"another user's path", hs(jwt.SigningMethodHS256).sign(t, claimsFor("alice")), "bob", 403, "forbidden"},
 		{"user_id claim", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"user_id": "carol", "exp": now.Add(time.Hour).Unix()}), "carol", 200, ""},
-		{"numeric id claim", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"id": 42, "exp": now.Add(time.Hour).Unix()}), "42", 200, ""},
+		{"string id claim", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"id": "42", "exp": now.Add(time.Hour).Unix()}), "42", 200, ""},
+		// The user claim is a string: a number would be read as a float64,
+		// and 9007199254740993 would be user 9007199254740992.
+		{"numeric id claim", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"id": 42, "exp": now.Add(time.Hour).Unix()}), "42", 401, "invalid_token"},
+		{"numeric sub past 2^53", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": json.Number("9007199254740993"), "exp": now.Add(time.Hour).Unix()}), "9007199254740992", 401, "invalid_token"},
+		{"array sub, string user_id", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": []string{"x"}, "user_id": "x", "exp": now.Add(time.Hour).Unix()}), "x", 401, "invalid_token"},
+		{"empty sub", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": "", "user_id": "x", "exp": now.Add(time.Hour).Unix()}), "x", 401, "invalid_token"},
+		{"issued a year ahead", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": "alice", "exp": now.Add(time.Hour).Unix(), "iat": now.AddDate(1, 0, 0).Unix()}), "alice", 401, "invalid_token"},
+		{"issued just ahead, within leeway", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": "alice", "exp": now.Add(time.Hour).Unix(), "iat": now.Add(10 * time.Second).Unix()}), "alice", 200, ""},
+		{"unknown crit header", withHeader(t, hs(jwt.SigningMethodHS256), "crit", []string{"exp-ext"}, claimsFor("alice")), "alice", 401, "invalid_token"},
 		{"no user claim", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"exp": now.Add(time.Hour).Unix()}), "alice", 401, "invalid_token"},
 		{"expired", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": "alice", "exp": now.Add(-time.Minute).Unix()}), "alice", 401, "invalid_token"},
 		{"expired within leeway", hs(jwt.SigningMethodHS256).sign(t, jwt.MapClaims{"sub": "alice", "exp": now.Add(-10 * time.Second).Unix()}), "alice", 200, ""},
@@ -158,6 +167,19 @@ func TestAuthSharedSecret(t *testing.T) {
 			t.Errorf("an unauthenticated chat stored %v", ts)
 		}
 	})
+	t.Run("two Authorization headers", func(t *testing.T) {
+		good := "Bearer " + hs(jwt.SigningMethodHS256).sign(t, claimsFor("alice"))
+		res := do(t, h, "POST", "/api/alice/chat", strings.NewReader(`{"message":"add a task to sneak in"}`),
+			"Content-Type", "application/json", "Authorization", good, "Authorization", "Bearer forged")
+		var e errorBody
+		res.json(&e)
+		if res.Code != 400 || e.Code != "invalid_authorization" {
+			t.Errorf("%d %+v", res.Code, e)
+		}
+		if ts := tasksWithToken(t, h, "alice", hs(jwt.SigningMethodHS256).sign(t, claimsFor("alice"))); len(ts) != 0 {
+			t.Errorf("the refused chat stored %v", ts)
+		}
+	})
 	t.Run("cookie", func(t *testing.T) {
 		tok := hs(jwt.SigningMethodHS256).sign(t, claimsFor("dora"))
 		res := do(t, h, "GET", "/api/dora/conversations", nil, "Cookie", "auth_token="+tok)
@@ -172,6 +194,45 @@ func TestAuthSharedSecret(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withHeader signs claims with an extra JOSE header.
+func withHeader(t *testing.T, s signer, name string, value any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(s.method, claims)
+	tok.Header[name] = value
+	out, err := tok.SignedString(s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestAuthIssuerAudience: with AUTH_ISSUER and AUTH_AUDIENCE set (Better
+// Auth sets both to its URL), a token must carry them.
+func TestAuthIssuerAudience(t *testing.T) {
+	const site = "https://app.example.com"
+	h := newApp(t, map[string]string{"AUTH_SECRET": secret, "AUTH_ISSUER": site, "AUTH_AUDIENCE": site})
+	hs := signer{method: jwt.SigningMethodHS256, key: []byte(secret)}
+	exp := time.Now().Add(time.Hour).Unix()
+	for _, tc := range []struct {
+		name   string
+		claims jwt.MapClaims
+		status int
+	}{
+		{"both", jwt.MapClaims{"sub": "ivy", "exp": exp, "iss": site, "aud": site}, 200},
+		{"audience in a list", jwt.MapClaims{"sub": "ivy", "exp": exp, "iss": site, "aud": []string{"other", site}}, 200},
+		{"no issuer", jwt.MapClaims{"sub": "ivy", "exp": exp, "aud": site}, 401},
+		{"another issuer", jwt.MapClaims{"sub": "ivy", "exp": exp, "iss": "https://evil.example", "aud": site}, 401},
+		{"no audience", jwt.MapClaims{"sub": "ivy", "exp": exp, "iss": site}, 401},
+		{"another audience", jwt.MapClaims{"sub": "ivy", "exp": exp, "iss": site, "aud": "https://evil.example"}, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, code := authDo(t, h, "ivy", hs.sign(t, tc.claims)); status != tc.status {
+				t.Errorf("got %d %q, want %d", status, code, tc.status)
+			}
+		})
+	}
 }
 
 func tasksWithToken(t *testing.T, h http.Handler, user, token string) []task {
@@ -201,6 +262,13 @@ func tamper(token, user string) string {
 func TestAuthJWKS(t *testing.T) {
 	j := newJWKS(t)
 	ed, rs, es, rsaPub := keys(t, j)
+	p521 := mustEC(t, elliptic.P521())
+	size := (p521.Curve.Params().BitSize + 7) / 8
+	j.add(map[string]any{"kty": "EC", "crv": "P-521", "x": b64(p521.X.FillBytes(make([]byte, size))), "y": b64(p521.Y.FillBytes(make([]byte, size))), "kid": "es512-1", "alg": "ES512"})
+	es512 := signer{jwt.SigningMethodES512, p521, "es512-1"}
+	psKey := mustRSA(t)
+	j.add(map[string]any{"kty": "RSA", "n": b64(psKey.N.Bytes()), "e": b64(big.NewInt(int64(psKey.E)).Bytes()), "kid": "ps-1", "alg": "PS256"})
+	ps256 := signer{jwt.SigningMethodPS256, psKey, "ps-1"}
 	h := newApp(t, map[string]string{"BETTER_AUTH_URL": j.URL + "/"})
 	// Better Auth's JWKS lives at /api/auth/jwks; this server answers any path.
 
@@ -216,7 +284,11 @@ func TestAuthJWKS(t *testing.T) {
 		{"ES256", es.sign(t, claimsFor("erin")), 200},
 		{"HS256 signed with the public key", signer{jwt.SigningMethodHS256, pubPEM, "rs-1"}.sign(t, claimsFor("erin")), 401},
 		{"HS256 without a secret configured", signer{jwt.SigningMethodHS256, []byte(secret), ""}.sign(t, claimsFor("erin")), 401},
-		{"unlisted algorithm", signer{jwt.SigningMethodES512, mustEC(t, elliptic.P521()), "es-1"}.sign(t, claimsFor("erin")), 401},
+		{"ES512 with a P-256 key's kid", signer{jwt.SigningMethodES512, mustEC(t, elliptic.P521()), "es-1"}.sign(t, claimsFor("erin")), 401},
+		{"ES512, as Better Auth 1.7 signs", es512.sign(t, claimsFor("erin")), 200},
+		{"PS256", ps256.sign(t, claimsFor("erin")), 200},
+		{"PS256 with an RS256 key", signer{jwt.SigningMethodPS256, rs.key, "rs-1"}.sign(t, claimsFor("erin")), 401},
+		{"RS384: no algorithm Better Auth signs with", signer{jwt.SigningMethodRS384, rs.key, "rs-1"}.sign(t, claimsFor("erin")), 401},
 		{"alg none", noneToken(t, claimsFor("erin")), 401},
 		{"kid of another key type", signer{jwt.SigningMethodRS256, mustRSA(t), "ed-1"}.sign(t, claimsFor("erin")), 401},
 	} {
@@ -247,6 +319,26 @@ func TestAuthJWKS(t *testing.T) {
 			t.Errorf("the JWKS was fetched %d more times for known keys", j.hits-before)
 		}
 	})
+}
+
+// A JWKS document is read up to a megabyte: a bigger one is refused, and
+// tokens with it, as if the endpoint were down.
+func TestAuthJWKSTooLarge(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		pad    int
+		status int
+	}{{"under the cap", 900 << 10, 200}, {"over the cap", 2 << 20, 401}} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := newJWKS(t)
+			ed, _, _, _ := keys(t, j)
+			j.add(map[string]any{"kty": "oct", "kid": "padding", "k": strings.Repeat("A", tc.pad)})
+			h := newApp(t, map[string]string{"AUTH_JWKS_URL": j.URL})
+			if status, code := authDo(t, h, "erin", ed.sign(t, claimsFor("erin"))); status != tc.status {
+				t.Errorf("got %d %q, want %d", status, code, tc.status)
+			}
+		})
+	}
 }
 
 func TestAuthJWKSDown(t *testing.T) {

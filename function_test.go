@@ -72,7 +72,7 @@ func do(t testing.TB, h http.Handler, method, path string, body io.Reader, heade
 	t.Helper()
 	req := httptest.NewRequest(method, path, body)
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		req.Header.Add(headers[i], headers[i+1])
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)

@@ -231,6 +231,11 @@ func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.Header.Values("Authorization")) > 1 {
+			// Which one would a proxy, a cache and taskchat each believe?
+			writeError(w, r, errorf(http.StatusBadRequest, "invalid_authorization", "Send one Authorization header, not several."))
+			return
+		}
 		u, err := v.Verify(r.Context(), auth.TokenFrom(r))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="taskchat"`)

@@ -176,7 +176,7 @@ func dispatch(m muxes) http.Handler {
 			r.URL.Path = p
 			r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
 		}
-		if ep := r.URL.EscapedPath(); ep == "" || path.Clean(ep) != ep {
+		if ep := r.URL.EscapedPath(); ep == "" || path.Clean(ep) != ep || dotSegment(p) {
 			// The mux would redirect to the cleaned path; a request for an
 			// empty or dot segment is malformed, so say so instead.
 			writeError(w, r, errorf(http.StatusBadRequest, "invalid_path", "The URL path has an empty, \".\" or \"..\" segment."))
@@ -184,6 +184,17 @@ func dispatch(m muxes) http.Handler {
 		}
 		m.pick(p).ServeHTTP(&jsonMuxErrors{ResponseWriter: w, r: r}, r)
 	})
+}
+
+// dotSegment reports a decoded path with a "." or ".." segment: one sent
+// encoded ("/api/%2e%2e/tasks") passes path.Clean on the escaped form.
+func dotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonMuxErrors turns the mux's own plain-text 404 and 405 — those of a

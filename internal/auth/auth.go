@@ -7,9 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,9 +31,13 @@ var (
 // any key is looked at, which also rules out HS256 tokens "signed" with a
 // public key.
 var (
-	symmetricAlgs  = []string{"HS256", "HS384", "HS512"}
-	asymmetricAlgs = []string{"EdDSA", "RS256", "RS384", "RS512", "PS256", "ES256", "ES384"}
+	symmetricAlgs = []string{"HS256", "HS384", "HS512"}
+	// asymmetricAlgs are the ones Better Auth's JWT plugin signs with.
+	asymmetricAlgs = []string{"EdDSA", "ES256", "ES512", "PS256", "RS256"}
 )
+
+// MaxJWKSBytes bounds a JWKS document: a real one is a few kilobytes.
+const MaxJWKSBytes = 1 << 20
 
 // Leeway tolerates clock skew in exp and nbf.
 const Leeway = 30 * time.Second
@@ -106,35 +110,43 @@ func TokenFrom(r *http.Request) string {
 	return ""
 }
 
-// Verify checks the token's signature, algorithm, exp (required) and nbf,
-// and returns its user: the sub claim, else user_id, else id.
+// Verify checks the token's signature, algorithm, exp (required), nbf, iat
+// (not in the future), crit (none understood, so none allowed), and iss and
+// aud when configured, and returns its user: the sub claim, else user_id,
+// else id — the first of them present, which must be a non-empty string.
 func (v *Verifier) Verify(ctx context.Context, token string) (string, error) {
 	if token == "" {
 		return "", ErrNoToken
 	}
 	claims := jwt.MapClaims{}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(v.methods), jwt.WithLeeway(Leeway), jwt.WithExpirationRequired()}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(v.methods), jwt.WithLeeway(Leeway), jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt()}
 	if v.cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(v.cfg.Issuer))
 	}
 	if v.cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(v.cfg.Audience))
 	}
-	_, err := jwt.ParseWithClaims(token, claims, v.key(ctx), opts...)
+	tok, err := jwt.ParseWithClaims(token, claims, v.key(ctx), opts...)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	if _, ok := tok.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: a recipient must reject extensions it does
+		// not understand, and taskchat understands none.
+		return "", fmt.Errorf("%w: a crit header names extensions taskchat does not support", ErrInvalidToken)
+	}
 	for _, name := range []string{"sub", "user_id", "id"} {
-		switch u := claims[name].(type) {
-		case string:
-			if u != "" {
-				return u, nil
-			}
-		case float64:
-			if u == float64(int64(u)) {
-				return strconv.FormatInt(int64(u), 10), nil
-			}
+		u, present := claims[name]
+		if !present {
+			continue
 		}
+		// A number would be read as a float64, and ids past 2^53 would
+		// collide; an array or an object is no one.
+		if s, ok := u.(string); ok && s != "" {
+			return s, nil
+		}
+		return "", fmt.Errorf("%w: the %s claim must be a non-empty string", ErrInvalidToken, name)
 	}
 	return "", fmt.Errorf("%w: no sub, user_id or id claim", ErrInvalidToken)
 }
@@ -163,7 +175,7 @@ func (v *Verifier) keySet() (keyfunc.Keyfunc, error) {
 	}
 	log := v.cfg.Logger
 	kf, err := keyfunc.NewDefaultOverrideCtx(v.ctx, []string{v.cfg.JWKSURL}, keyfunc.Override{
-		Client:            &http.Client{Timeout: v.cfg.HTTPTimeout},
+		Client:            &http.Client{Timeout: v.cfg.HTTPTimeout, Transport: capped{http.DefaultTransport, MaxJWKSBytes}},
 		HTTPTimeout:       v.cfg.HTTPTimeout,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(10*time.Second), 1),
 		// Bounds the wait for that limiter and the refetch: a request never
@@ -180,4 +192,43 @@ func (v *Verifier) keySet() (keyfunc.Keyfunc, error) {
 	}
 	v.jwks = kf
 	return kf, nil
+}
+
+// capped is a transport whose response bodies fail past max bytes, so a
+// JWKS endpoint cannot make the process read without end.
+type capped struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (c capped) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := c.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	res.Body = &cappedBody{ReadCloser: res.Body, left: c.max}
+	return res, nil
+}
+
+// errTooLarge is what reading past the cap gives.
+var errTooLarge = fmt.Errorf("JWKS document larger than %d bytes", MaxJWKSBytes)
+
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left+1] // one byte more tells "exactly max" from "over"
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, errTooLarge
+	}
+	return n, err
 }
