@@ -71,7 +71,7 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	}
 	a.standing.agent = a.agent.Name()
 
-	a.handler = withRequestLog(a.log, withRecover(withCORS(cfg.CORSOrigins, dispatch(newMuxes(a.routeTable())))))
+	a.handler = withRequestLog(a.log, withRecover(withBodyTimeout(cfg.BodyTimeout, withCORS(cfg.CORSOrigins, dispatch(newMuxes(a.routeTable()))))))
 
 	ev := a.log.Info()
 	if len(a.standing.misconfigured) > 0 {

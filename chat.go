@@ -85,8 +85,11 @@ func parseChat(body []byte, maxChars int) (chatRequest, error) {
 		return req, invalidInput("The message is empty.")
 	case n > maxChars:
 		return req, invalidInput("The message is %d characters long; the limit is %d.", n, maxChars)
-	case strings.ContainsRune(req.Message, 0):
-		return req, invalidInput("The message must not contain NUL characters.")
+	case !store.Visible(req.Message):
+		return req, invalidInput("The message has no visible character.")
+	}
+	if err := store.CheckText(req.Message); err != nil {
+		return req, invalidInput("The message %s.", err)
 	}
 	id, err := parseConversationID(raw.ConversationID)
 	req.ConversationID = id

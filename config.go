@@ -48,6 +48,7 @@ type Config struct {
 	HistoryWindow   int           `env:"HISTORY_WINDOW, default=20"`
 	ChatRateLimit   int           `env:"CHAT_RATE_LIMIT, default=30"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=10s"`
+	BodyTimeout     time.Duration `env:"BODY_TIMEOUT, default=10s"`
 
 	LogLevel  zerolog.Level `env:"LOG_LEVEL, default=info"`
 	LogFormat string        `env:"LOG_FORMAT, default=json"`
@@ -97,6 +98,7 @@ var checks = []struct {
 	{"HISTORY_WINDOW", func(c *Config) bool { return c.HistoryWindow >= 1 && c.HistoryWindow <= 200 }},
 	{"CHAT_RATE_LIMIT", func(c *Config) bool { return c.ChatRateLimit >= 0 }},
 	{"SHUTDOWN_TIMEOUT", func(c *Config) bool { return c.ShutdownTimeout > 0 && c.ShutdownTimeout <= 10*time.Minute }},
+	{"BODY_TIMEOUT", func(c *Config) bool { return c.BodyTimeout > 0 && c.BodyTimeout <= 10*time.Minute }},
 	{"LOG_FORMAT", func(c *Config) bool { return oneOf(c.LogFormat, "json", "console") }},
 }
 

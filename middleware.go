@@ -20,8 +20,8 @@ import (
 	"github.com/taskchat/taskchat/internal/auth"
 )
 
-// Middleware, outermost first: withRequestLog, withRecover, withCORS wrap
-// every request; the data routes add requireConfigured, authenticate and
+// Middleware, outermost first: withRequestLog, withRecover, withBodyTimeout,
+// withCORS wrap every request; the data routes add requireConfigured, authenticate and
 // requirePathUser (see api in routes.go).
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -307,4 +307,21 @@ func withUser(r *http.Request, user string) *http.Request {
 func userOf(r *http.Request) string {
 	u, _ := r.Context().Value(userKey{}).(string)
 	return u
+}
+
+type bodyTimeoutKey struct{}
+
+// withBodyTimeout gives readJSONBody the time a request body may take to
+// arrive.
+func withBodyTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner := r.WithContext(context.WithValue(r.Context(), bodyTimeoutKey{}, d))
+		next.ServeHTTP(w, inner)
+		r.Pattern = inner.Pattern // for the request log, which holds r
+	})
+}
+
+func bodyTimeoutOf(r *http.Request) time.Duration {
+	d, _ := r.Context().Value(bodyTimeoutKey{}).(time.Duration)
+	return d
 }

@@ -9,8 +9,12 @@ import (
 	"io"
 	"math"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
@@ -135,15 +139,27 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64, optional 
 		}
 		return nil
 	}
+	if enc := strings.TrimSpace(r.Header.Get("Content-Encoding")); enc != "" && !strings.EqualFold(enc, "identity") {
+		return nil, errorf(http.StatusUnsupportedMediaType, "unsupported_encoding", "Send the body uncompressed: Content-Encoding %q is not supported.", enc)
+	}
 	if !optional {
 		if err := isJSON(); err != nil {
 			return nil, err
 		}
 	}
+	if timeout := bodyTimeoutOf(r); timeout > 0 {
+		// A body that trickles in holds a connection and a goroutine; the
+		// server's own ReadTimeout is only the backstop.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, errorf(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than %d bytes.", limit)
+		}
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+			w.Header().Set("Connection", "close")
+			return nil, errorf(http.StatusRequestTimeout, "request_timeout", "The request body took too long to arrive.")
 		}
 		return nil, errorf(http.StatusBadRequest, "unreadable_body", "The request body could not be read.")
 	}
