@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -30,11 +29,12 @@ type accounts struct {
 	issuer    auth.Issuer
 	passwords auth.Passwords
 	rate      int // attempts a minute per account; per address three times that
+	proxyHops int // see clientAddress
 }
 
 func accountsOf(cfg Config, st store.Store, pw auth.Passwords) accounts {
 	return accounts{
-		on: cfg.accountsOn(), store: st, rate: cfg.AuthRateLimit, passwords: pw,
+		on: cfg.accountsOn(), store: st, rate: cfg.AuthRateLimit, passwords: pw, proxyHops: cfg.TrustedProxyHops,
 		issuer: auth.Issuer{Secret: []byte(cfg.AuthSecret), TTL: cfg.AuthTokenTTL, Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience},
 	}
 }
@@ -146,22 +146,16 @@ func decodeCredentials(w http.ResponseWriter, r *http.Request, signUp bool) (cre
 }
 
 // clientAddr is the address that rate limits of sign-in count by.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (a accounts) clientAddr(r *http.Request) string { return clientAddress(r, a.proxyHops) }
 
 // attempt counts one attempt for the address and, when given, the account.
 func (a accounts) attempt(ctx context.Context, r *http.Request, email string) error {
 	if a.rate == 0 {
 		return nil
 	}
-	err := a.store.Attempt(ctx, "auth:addr:"+clientAddr(r), 3*a.rate)
+	err := a.store.Attempt(ctx, store.RateKey("sign-in address", a.clientAddr(r)), 3*a.rate)
 	if err == nil && email != "" {
-		err = a.store.Attempt(ctx, "auth:email:"+email, a.rate)
+		err = a.store.Attempt(ctx, store.RateKey("sign-in email", email), a.rate)
 	}
 	if rl, ok := errors.AsType[*store.RateLimitError](err); ok {
 		e := rateLimited(rl)

@@ -143,11 +143,19 @@ type chatLimits struct {
 	messageChars  int
 	ratePerMinute int // 0: no limit
 	historyWindow int
+	// addressRate bounds the turns a minute per client address (0: none);
+	// set only while auth is off.
+	addressRate int
+	proxyHops   int
 }
 
-func chatLimitsOf(c Config) chatLimits {
-	return chatLimits{bodyBytes: c.maxBodyBytes(), messageChars: c.MaxMessageChars,
-		ratePerMinute: c.ChatRateLimit, historyWindow: c.HistoryWindow}
+func chatLimitsOf(c Config, authOn bool) chatLimits {
+	lim := chatLimits{bodyBytes: c.maxBodyBytes(), messageChars: c.MaxMessageChars,
+		ratePerMinute: c.ChatRateLimit, historyWindow: c.HistoryWindow, proxyHops: c.TrustedProxyHops}
+	if !authOn {
+		lim.addressRate = c.ChatAddressRateLimit
+	}
+	return lim
 }
 
 // handleChat answers POST /api/{user_id}/chat: one turn of the agent, as
@@ -167,6 +175,9 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 		turn := store.Turn{
 			UserID: userOf(r), ConversationID: req.ConversationID, Content: req.Message,
 			RateLimit: lim.ratePerMinute, IdempotencyKey: key, RequestHash: requestHash(req),
+		}
+		if lim.addressRate > 0 {
+			turn.Address, turn.AddressLimit = clientAddress(r, lim.proxyHops), lim.addressRate
 		}
 		body, replayed, err := chatTurn(r.Context(), st, ag, lim.historyWindow, turn)
 		if err != nil {

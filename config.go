@@ -43,12 +43,19 @@ type Config struct {
 	AuthTokenTTL  time.Duration `env:"AUTH_TOKEN_TTL, default=168h"`
 	AuthRateLimit int           `env:"AUTH_RATE_LIMIT, default=10"`
 
-	CORSOrigins     origins       `env:"CORS_ORIGINS"`
-	MaxMessageChars int           `env:"MAX_MESSAGE_CHARS, default=4000"`
-	HistoryWindow   int           `env:"HISTORY_WINDOW, default=20"`
-	ChatRateLimit   int           `env:"CHAT_RATE_LIMIT, default=30"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=10s"`
-	BodyTimeout     time.Duration `env:"BODY_TIMEOUT, default=10s"`
+	CORSOrigins     origins `env:"CORS_ORIGINS"`
+	MaxMessageChars int     `env:"MAX_MESSAGE_CHARS, default=4000"`
+	HistoryWindow   int     `env:"HISTORY_WINDOW, default=20"`
+	ChatRateLimit   int     `env:"CHAT_RATE_LIMIT, default=30"`
+	// ChatAddressRateLimit bounds the turns a minute from one client
+	// address while auth is off, when user ids are anyone's to pick.
+	ChatAddressRateLimit int `env:"CHAT_ADDRESS_RATE_LIMIT, default=120"`
+	// TrustedProxyHops is how many proxies in front of the service append
+	// the caller's address to X-Forwarded-For (0: none; the peer is the
+	// client).
+	TrustedProxyHops int           `env:"TRUSTED_PROXY_HOPS, default=0"`
+	ShutdownTimeout  time.Duration `env:"SHUTDOWN_TIMEOUT, default=10s"`
+	BodyTimeout      time.Duration `env:"BODY_TIMEOUT, default=10s"`
 
 	LogLevel  zerolog.Level `env:"LOG_LEVEL, default=info"`
 	LogFormat string        `env:"LOG_FORMAT, default=json"`
@@ -97,6 +104,8 @@ var checks = []struct {
 	{"MAX_MESSAGE_CHARS", func(c *Config) bool { return c.MaxMessageChars >= 1 && c.MaxMessageChars <= 100_000 }},
 	{"HISTORY_WINDOW", func(c *Config) bool { return c.HistoryWindow >= 1 && c.HistoryWindow <= 200 }},
 	{"CHAT_RATE_LIMIT", func(c *Config) bool { return c.ChatRateLimit >= 0 }},
+	{"CHAT_ADDRESS_RATE_LIMIT", func(c *Config) bool { return c.ChatAddressRateLimit >= 0 }},
+	{"TRUSTED_PROXY_HOPS", func(c *Config) bool { return c.TrustedProxyHops >= 0 && c.TrustedProxyHops <= 10 }},
 	{"SHUTDOWN_TIMEOUT", func(c *Config) bool { return c.ShutdownTimeout > 0 && c.ShutdownTimeout <= 10*time.Minute }},
 	{"BODY_TIMEOUT", func(c *Config) bool { return c.BodyTimeout > 0 && c.BodyTimeout <= 10*time.Minute }},
 	{"LOG_FORMAT", func(c *Config) bool { return oneOf(c.LogFormat, "json", "console") }},

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/taskchat/taskchat/internal/pgtest"
@@ -205,5 +206,68 @@ func TestIdempotencyKeyExpiry(t *testing.T) {
 	age("stuck", "6 minutes")
 	if res := postChat(t, h, "aging", body, "Idempotency-Key", "stuck"); res.Code != 200 {
 		t.Errorf("an abandoned pending key was not taken over: %d %s", res.Code, res.Body)
+	}
+}
+
+// With auth off, user ids are anyone's to pick: one client rotating them
+// still meets a limit per address. The address is the connection's peer,
+// or behind TRUSTED_PROXY_HOPS proxies the one the outermost proxy saw.
+func TestAddressRateLimitWithAuthOff(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		env["CHAT_RATE_LIMIT"] = "100"
+		env["CHAT_ADDRESS_RATE_LIMIT"] = "5"
+		h := newApp(t, env)
+		codes := map[int]int{}
+		for i := range 8 {
+			// X-Forwarded-For is not believed without trusted proxies.
+			res := postChat(t, h, fmt.Sprintf("rotating%d", i), `{"message":"add a task to spam"}`, "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+			codes[res.Code]++
+			if res.Code == http.StatusTooManyRequests && res.Header().Get("Retry-After") == "" {
+				t.Errorf("429 without Retry-After")
+			}
+		}
+		if codes[200] != 5 || codes[429] != 3 {
+			t.Errorf("eight turns from one address with rotating user ids: %v", codes)
+		}
+		stored := 0
+		for i := range 8 {
+			stored += len(tasksOf(t, h, fmt.Sprintf("rotating%d", i), "all"))
+		}
+		if stored != 5 {
+			t.Errorf("%d tasks stored; the refused turns wrote some", stored)
+		}
+
+		env["TRUSTED_PROXY_HOPS"] = "1"
+		h = newApp(t, env)
+		for i := range 8 {
+			// The proxy appended the real address; what the client wrote before it is ignored.
+			res := postChat(t, h, fmt.Sprintf("proxied%d", i), `{"message":"hello"}`, "X-Forwarded-For", fmt.Sprintf("203.0.113.77, 198.51.100.%d", i))
+			if res.Code != 200 {
+				t.Errorf("turn %d from its own address behind the proxy: %d", i, res.Code)
+			}
+		}
+		for i := range 6 {
+			res := postChat(t, h, fmt.Sprintf("spoofer%d", i), `{"message":"hello"}`, "X-Forwarded-For", fmt.Sprintf("198.51.100.%d, 203.0.113.9", 100+i))
+			if want := 200; i >= 5 {
+				if res.Code != http.StatusTooManyRequests {
+					t.Errorf("spoofed turn %d = %d, want 429", i, res.Code)
+				}
+			} else if res.Code != want {
+				t.Errorf("turn %d = %d", i, res.Code)
+			}
+		}
+	})
+}
+
+func TestNoAddressLimitWithAuthOn(t *testing.T) {
+	env := map[string]string{"AUTH_SECRET": secret, "CHAT_ADDRESS_RATE_LIMIT": "2"}
+	h := newApp(t, env)
+	hs := signer{method: jwt.SigningMethodHS256, key: []byte(secret)}
+	for i := range 4 {
+		user := fmt.Sprintf("signed%d", i)
+		res := postChat(t, h, user, `{"message":"hello"}`, "Authorization", "Bearer "+hs.sign(t, claimsFor(user)))
+		if res.Code != 200 {
+			t.Errorf("signed-in user %d from one address: %d", i, res.Code)
+		}
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"runtime/debug"
@@ -324,4 +326,33 @@ func withBodyTimeout(d time.Duration, next http.Handler) http.Handler {
 func bodyTimeoutOf(r *http.Request) time.Duration {
 	d, _ := r.Context().Value(bodyTimeoutKey{}).(time.Duration)
 	return d
+}
+
+// clientAddress is the address a request came from, for rate limits: the
+// connection's peer, or behind hops trusted proxies that each append the
+// address they were reached from to X-Forwarded-For, the address the
+// outermost of them saw — the hops-th entry from the end. Entries before
+// it are whatever the client wrote, and never believed.
+func clientAddress(r *http.Request, hops int) string {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		peer = r.RemoteAddr
+	}
+	if hops <= 0 {
+		return peer
+	}
+	var chain []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		for e := range strings.SplitSeq(h, ",") {
+			chain = append(chain, strings.TrimSpace(e))
+		}
+	}
+	if len(chain) < hops {
+		return peer // it did not come through the proxies
+	}
+	a, err := netip.ParseAddr(chain[len(chain)-hops])
+	if err != nil {
+		return peer
+	}
+	return a.Unmap().String()
 }

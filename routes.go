@@ -17,7 +17,7 @@ type route struct {
 // (the user from the path) or tokenAPI (the user from the token).
 func (a *App) routeTable() []route {
 	st, api, tokenAPI := a.store, a.api, a.tokenAPI
-	lim := chatLimitsOf(a.cfg)
+	lim := chatLimitsOf(a.cfg, a.auth != nil)
 	body := a.cfg.maxBodyBytes()
 	acc, accountAPI := accountsOf(a.cfg, st, a.passwords), a.accountAPI
 	return []route{

@@ -425,6 +425,11 @@ func (tx *memTx) admit(t Turn) (replay json.RawMessage, err error) {
 			return nil, err
 		}
 	}
+	if t.AddressLimit > 0 {
+		if err := tx.count(RateKey("chat", t.Address), t.AddressLimit); err != nil {
+			return nil, err
+		}
+	}
 	return nil, nil
 }
 

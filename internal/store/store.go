@@ -64,6 +64,11 @@ func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited
 // Rate limits count turns per user in fixed one-minute windows.
 const rateWindow = time.Minute
 
+// RateKey is the key an address, an email or another name is counted
+// under for a rate limit: kind and name after a "#", which no user id
+// holds, so no user's count is ever another's.
+func RateKey(kind, name string) string { return "#" + kind + " " + name }
+
 // KeyTTL is how long an idempotency key is remembered; PendingTTL is how
 // long a turn that never finished (its process died) holds its key.
 const (
@@ -79,6 +84,10 @@ type Turn struct {
 	// RateLimit is how many turns the user may start per minute (0: no
 	// limit). A turn over it fails with a *RateLimitError and writes nothing.
 	RateLimit int
+	// Address and AddressLimit count the turn under the client's address
+	// too (0: no limit), for when user ids are anyone's to choose.
+	Address      string
+	AddressLimit int
 	// IdempotencyKey, when set, makes the turn run at most once: a turn with
 	// a key whose turn finished writes nothing and replays its response; one
 	// whose turn is still running fails with ErrKeyInUse; one first used

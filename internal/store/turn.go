@@ -47,9 +47,10 @@ func (p *Postgres) turnConn(ctx context.Context) (*lease, *schema, error) {
 
 // admission is what the turn's first batch found out.
 type admission struct {
-	claimed bool    // the idempotency key is this turn's (true without a key)
-	turns   int     // turns counted this minute, this one included
-	wait    float64 // seconds until the next rate window
+	claimed   bool    // the idempotency key is this turn's (true without a key)
+	turns     int     // turns counted this minute, this one included
+	addrTurns int     // the same, for the client's address
+	wait      float64 // seconds until the next rate window
 }
 
 // startTurn sends a turn's first round trip on conn — begin, the key claim,
@@ -77,7 +78,7 @@ func (p *Postgres) startTurn(ctx context.Context, conn *lease, s *schema, t Turn
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Conversation{}, nil, p.outcome(ctx, err)
 	}
-	overLimit := adm.turns > t.RateLimit
+	overLimit := adm.turns > t.RateLimit || adm.addrTurns > t.AddressLimit
 	if !adm.claimed || overLimit || err != nil {
 		if _, rbErr := conn.Exec(ctx, "rollback"); rbErr != nil {
 			return Conversation{}, nil, p.outcome(ctx, rbErr)
@@ -86,8 +87,10 @@ func (p *Postgres) startTurn(ctx context.Context, conn *lease, s *schema, t Turn
 	switch {
 	case !adm.claimed:
 		return p.replay(ctx, conn, s, t)
-	case overLimit:
+	case adm.turns > t.RateLimit:
 		return Conversation{}, nil, &RateLimitError{Limit: t.RateLimit, RetryAfter: secondsOf(adm.wait)}
+	case overLimit:
+		return Conversation{}, nil, &RateLimitError{Limit: t.AddressLimit, RetryAfter: secondsOf(adm.wait)}
 	case err != nil:
 		return Conversation{}, nil, convNotFound(t.ConversationID, err)
 	}
@@ -102,6 +105,9 @@ func queueAdmission(b *pgx.Batch, s *schema, t Turn, adm *admission) {
 	}
 	if t.RateLimit > 0 {
 		b.Queue(s.sql.countTurn, t.UserID).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.turns, &adm.wait) })
+	}
+	if t.AddressLimit > 0 {
+		b.Queue(s.sql.countTurn, RateKey("chat", t.Address)).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.addrTurns, &adm.wait) })
 	}
 }
 
