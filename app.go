@@ -86,7 +86,7 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 func (a *App) openStore(bg context.Context, opts options) {
 	cfg := a.cfg
 	if cfg.DatabaseURL == "" {
-		a.store, a.standing.store = store.NewMemory(), "memory"
+		a.store, a.standing.store = store.NewMemoryWith(cfg.limits()), "memory"
 		a.log.Warn().Msg("DATABASE_URL is not set: using the in-memory store; data is lost on restart")
 		return
 	}
@@ -94,7 +94,7 @@ func (a *App) openStore(bg context.Context, opts options) {
 	pg, err := store.OpenPostgres(store.PostgresOptions{
 		URL: cfg.DatabaseURL, QueryMode: cfg.DatabaseQueryMode, Transport: cfg.DatabaseTransport,
 		WSProxy: cfg.DatabaseWSProxy, OnSpace: cfg.SpaceID != "", Tracer: opts.dbTracer,
-		Schema: cfg.DatabaseSchema, NoAdopt: strings.EqualFold(cfg.DatabaseAdopt, "off"),
+		Schema: cfg.DatabaseSchema, NoAdopt: strings.EqualFold(cfg.DatabaseAdopt, "off"), Limits: cfg.limits(),
 		Logger: a.log.With().Str("component", "store").Logger(),
 	})
 	if err != nil {

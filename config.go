@@ -47,6 +47,7 @@ type Config struct {
 	MaxMessageChars int     `env:"MAX_MESSAGE_CHARS, default=4000"`
 	HistoryWindow   int     `env:"HISTORY_WINDOW, default=20"`
 	ChatRateLimit   int     `env:"CHAT_RATE_LIMIT, default=30"`
+	MaxTasksPerUser int     `env:"MAX_TASKS_PER_USER, default=10000"`
 	// ChatAddressRateLimit bounds the turns a minute from one client
 	// address while auth is off, when user ids are anyone's to pick.
 	ChatAddressRateLimit int `env:"CHAT_ADDRESS_RATE_LIMIT, default=120"`
@@ -104,6 +105,7 @@ var checks = []struct {
 	{"MAX_MESSAGE_CHARS", func(c *Config) bool { return c.MaxMessageChars >= 1 && c.MaxMessageChars <= 100_000 }},
 	{"HISTORY_WINDOW", func(c *Config) bool { return c.HistoryWindow >= 1 && c.HistoryWindow <= 200 }},
 	{"CHAT_RATE_LIMIT", func(c *Config) bool { return c.ChatRateLimit >= 0 }},
+	{"MAX_TASKS_PER_USER", func(c *Config) bool { return c.MaxTasksPerUser >= 1 && c.MaxTasksPerUser <= 1_000_000 }},
 	{"CHAT_ADDRESS_RATE_LIMIT", func(c *Config) bool { return c.ChatAddressRateLimit >= 0 }},
 	{"TRUSTED_PROXY_HOPS", func(c *Config) bool { return c.TrustedProxyHops >= 0 && c.TrustedProxyHops <= 10 }},
 	{"SHUTDOWN_TIMEOUT", func(c *Config) bool { return c.ShutdownTimeout > 0 && c.ShutdownTimeout <= 10*time.Minute }},
@@ -240,6 +242,9 @@ func (c Config) accountsOn() bool {
 
 // maxBodyBytes is the request body limit: 64 KiB, or more when
 // MAX_MESSAGE_CHARS is raised so far that a message could not fit.
+// limits are what one user may store.
+func (c Config) limits() store.Limits { return store.Limits{MaxTasks: c.MaxTasksPerUser} }
+
 func (c Config) maxBodyBytes() int64 {
 	return max(64<<10, int64(c.MaxMessageChars)*12+1024)
 }

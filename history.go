@@ -128,9 +128,32 @@ func messagesPage(w http.ResponseWriter, r *http.Request, st store.Store, convID
 		return nil, nil, false
 	}
 	msgs, next := nextBefore(msgs, limit, func(m store.Message) int64 { return m.ID })
+	msgs, next = capBytes(msgs, next)
 	slices.Reverse(msgs)
 	setNextLink(w, r, next)
 	return msgs, next, true
+}
+
+// maxPageBytes bounds a page of messages in bytes as well as rows: a page
+// ends early, its next link at the last message it holds, when one more
+// would pass it. It always holds at least one message.
+const maxPageBytes = 1 << 20
+
+// capBytes cuts a page of messages, newest first, to maxPageBytes.
+func capBytes(msgs []store.Message, next *int64) ([]store.Message, *int64) {
+	size := 0
+	for i, m := range msgs {
+		n := 128 + len(m.Content)
+		for _, c := range m.ToolCalls {
+			n += 64 + 2*len(c.Arguments) + len(c.Result) // arguments are shown twice, as "args" too
+		}
+		if i > 0 && size+n > maxPageBytes {
+			id := msgs[i-1].ID
+			return msgs[:i], &id
+		}
+		size += n
+	}
+	return msgs, next
 }
 
 type conversationResponse struct {

@@ -468,3 +468,53 @@ func TestLLMSafetyRules(t *testing.T) {
 		})
 	}
 }
+
+// The model's context is built to a byte budget: a long conversation of
+// long answers sends the newest messages that fit, not the last twenty
+// whatever their size; a model's flood of tool calls runs 20 of them.
+func TestLLMContextAndCallsBounded(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	offline := newApp(t, map[string]string{"DATABASE_URL": dbURL})
+	for i := range 60 {
+		taskReq(t, offline, "POST", "/api/ctx/tasks", fmt.Sprintf(`{"title":"A task with a longish title, number %d of many"}`, i))
+	}
+	first := chat(t, offline, "ctx", "show my tasks", nil)
+	for range 20 {
+		chat(t, offline, "ctx", "show my tasks", first.ConversationID)
+	}
+
+	var flood []string
+	for i := range 30 {
+		flood = append(flood, "add_task", fmt.Sprintf(`{"title":"Flood %d"}`, i))
+	}
+	f := newFakeModel(t, calls(flood...), text("Added them."))
+	h, _ := llmApp(t, f, "DATABASE_URL", dbURL)
+	r := chat(t, h, "ctx", "what did I just ask?", first.ConversationID)
+	reqs := f.requests()
+	if size := len(reqs[0].raw); size > 40<<10 {
+		t.Errorf("the prompt of a long conversation is %d bytes", size)
+	}
+	msgs := messagesSent(t, reqs[0])
+	if last := msgs[len(msgs)-1]; last["role"] != "user" || last["content"] != "what did I just ask?" {
+		t.Errorf("the prompt does not end with the message: %v", last)
+	}
+	if len(msgs) > 22 || len(msgs) < 4 {
+		t.Errorf("%d messages sent", len(msgs))
+	}
+	if len(r.ToolCalls) != 20 {
+		t.Errorf("%d of the model's 30 calls recorded", len(r.ToolCalls))
+	}
+	added := 0
+	for _, tk := range tasksOf(t, h, "ctx", "all") {
+		if strings.HasPrefix(tk.Title, "Flood") {
+			added++
+		}
+	}
+	if added != 20 {
+		t.Errorf("%d of the model's 30 adds ran", added)
+	}
+	results := messagesSent(t, reqs[1])
+	if last := fmt.Sprint(results[len(results)-1]["content"]); !strings.Contains(last, "at most 20 tool calls") {
+		t.Errorf("the 30th call's result = %s", last)
+	}
+}

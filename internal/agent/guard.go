@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/taskchat/taskchat/internal/store"
 )
 
 // The safety rules hold for a model's tool calls too, where the server can
@@ -27,8 +25,6 @@ import (
 type guard struct {
 	intents []intent
 	numbers []int64 // every number the message holds
-	items   []listItem
-	listed  bool
 }
 
 func newGuard(message string) *guard {
@@ -101,17 +97,15 @@ func (g *guard) titleRefs() []ref {
 // words. For a completion, the pending ones count first, as the offline
 // agent counts them.
 func (g *guard) candidates(ctx context.Context, tb *Toolbox, r ref) ([]listItem, error) {
-	if !g.listed {
-		ts, err := tb.tasks.ListTasks(ctx, tb.userID, store.TaskQuery{Sort: store.SortOldest})
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range ts {
-			g.items = append(g.items, listItem{ID: t.ID, Title: t.Title, Completed: t.Completed})
-		}
-		g.listed = true
+	words := searchWords(r)
+	if len(words) == 0 {
+		return nil, nil
 	}
-	exact, partial, _ := matchTitle(r, g.items)
+	items, _, err := tb.searchTasks(ctx, words)
+	if err != nil {
+		return nil, err
+	}
+	exact, partial, _ := matchTitle(r, items)
 	if len(exact) > 0 {
 		return exact, nil
 	}

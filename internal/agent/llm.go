@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/rs/zerolog"
@@ -145,15 +147,7 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	msgs := []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: SystemPrompt}}
-	for _, m := range history {
-		if m.Role == store.RoleUser || m.Role == store.RoleAssistant {
-			msgs = append(msgs, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
-		}
-	}
-	if len(history) == 0 {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: in.Message})
-	}
+	msgs := append([]openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: SystemPrompt}}, promptOf(history, in.Message)...)
 
 	for range l.cfg.MaxCalls {
 		callCtx, cancelCall := context.WithTimeout(turnCtx, l.cfg.Timeout)
@@ -173,7 +167,7 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 			if text == "" {
 				return "", &modelError{reason: "the model answered with neither text nor tool calls"}
 			}
-			return text, nil
+			return truncate(text, MaxReplyChars), nil
 		}
 		// Check every call before running any, so a bad one falls back
 		// with nothing done.
@@ -192,6 +186,56 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 		}
 	}
 	return "", &modelError{reason: fmt.Sprintf("no answer after %d model calls", l.cfg.MaxCalls)}
+}
+
+// The model's context is built to a budget in bytes, not a count of
+// messages: the newest messages that fit, each cut to MaxContextMessageBytes,
+// and always the message being answered.
+const (
+	MaxContextBytes        = 24 << 10
+	MaxContextMessageBytes = 4 << 10
+	// MaxReplyChars bounds a model's answer as it is stored and shown.
+	MaxReplyChars = 8000
+)
+
+// promptOf turns the conversation's history (ending with the current user
+// message) into the model's messages, newest last, within the budget.
+func promptOf(history []store.Message, current string) []openai.ChatCompletionMessage {
+	if len(history) == 0 {
+		return []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: current}}
+	}
+	var out []openai.ChatCompletionMessage
+	used := 0
+	for i := len(history) - 1; i >= 0; i-- {
+		m := history[i]
+		if m.Role != store.RoleUser && m.Role != store.RoleAssistant {
+			continue
+		}
+		content := m.Content
+		if i < len(history)-1 {
+			content = truncateBytes(content, MaxContextMessageBytes)
+			if used+len(content) > MaxContextBytes {
+				break
+			}
+		}
+		used += len(content)
+		out = append(out, openai.ChatCompletionMessage{Role: m.Role, Content: content})
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// truncateBytes cuts s to at most n bytes on a character boundary, marking
+// the cut.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // checkToolCall returns why a tool call cannot be run, or "".

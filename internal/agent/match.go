@@ -178,3 +178,25 @@ func resembles(key, words []string) bool {
 	}
 	return false
 }
+
+// searchWords are the text a title reference's task must hold, for a
+// search of a long list: each content word's stem, cut to four letters so
+// the title's own inflection ("parties" for "party", "watered" for
+// "water") still holds it. What they find is a superset that matchTitle
+// then sorts.
+func searchWords(r ref) []string {
+	words := contentWords(r)
+	if r.verb != "" {
+		words = append(words, stem(r.verb))
+	}
+	var out []string
+	for _, w := range words {
+		if r := []rune(w); len(r) > 4 {
+			w = string(r[:4])
+		}
+		if !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}

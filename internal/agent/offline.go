@@ -32,7 +32,7 @@ func (o Offline) Respond(ctx context.Context, in Input) (Reply, error) {
 	intents := parse(in.Message)
 	acted := slices.ContainsFunc(intents, func(i intent) bool { return i.kind >= intentList })
 	var out []string
-	for _, it := range intents {
+	for i, it := range intents {
 		if acted && it.kind < intentList {
 			continue // "Hey! Add a task …": the greeting needs no answer of its own
 		}
@@ -42,6 +42,10 @@ func (o Offline) Respond(ctx context.Context, in Input) (Reply, error) {
 		}
 		if text != "" && !slices.Contains(out, text) {
 			out = append(out, text)
+		}
+		if len(x.tb.calls) >= MaxCalls && i < len(intents)-1 {
+			out = append(out, fmt.Sprintf("That's as much as I do for one message (%d actions); send the rest in another.", MaxCalls))
+			break
 		}
 	}
 	if len(out) == 0 {
@@ -76,6 +80,7 @@ type executor struct {
 
 	tasks  []listItem // the user's tasks, read once when a title needs them
 	listed bool
+	more   bool      // tasks holds the first MaxListed of more
 	last   *listItem // the task this message last named, for "it"
 	// unresolved: this message named a task that could not be told for
 	// sure, so its "it" means no task.
@@ -110,17 +115,17 @@ func (x *executor) run(it intent) (string, error) {
 	case intentRefuse, intentAsk:
 		return it.say, nil
 	case intentList:
-		items, err := listTasks(x.ctx, x.tb, it.filter)
+		res, err := listTasks(x.ctx, x.tb, it.filter)
 		if err != nil {
 			return "", err
 		}
-		return describeList(it.filter, items), nil
+		return describeList(it.filter, res), nil
 	case intentStatus:
-		items, err := listTasks(x.ctx, x.tb, "all")
+		res, err := listTasks(x.ctx, x.tb, "all")
 		if err != nil {
 			return "", err
 		}
-		return describeList("all", items), nil
+		return describeList("all", res), nil
 	case intentMention:
 		return x.mention(it)
 	case intentAdd:
@@ -377,18 +382,34 @@ func (x *executor) position(pos int) (*listItem, string, error) {
 
 func (x *executor) allTasks() ([]listItem, error) {
 	if !x.listed {
-		items, err := listTasks(x.ctx, x.tb, "all")
+		res, err := listTasks(x.ctx, x.tb, "all")
 		if err != nil {
 			return nil, err
 		}
-		x.tasks, x.listed = items, true
+		x.tasks, x.more, x.listed = res.Tasks, res.More() > 0, true
 	}
 	return x.tasks, nil
 }
 
+// titleCandidates are the tasks a title reference is matched against: the
+// user's list, or, when it is longer than list_tasks shows, the tasks
+// whose titles hold the reference's words. crowded says even those are
+// too many to tell apart.
+func (x *executor) titleCandidates(r ref) (items []listItem, crowded bool, err error) {
+	items, err = x.allTasks()
+	if err != nil || !x.more {
+		return items, false, err
+	}
+	words := searchWords(r)
+	if len(words) == 0 {
+		return nil, true, nil
+	}
+	return x.tb.searchTasks(x.ctx, words)
+}
+
 // exactTitle finds the one task whose title is the reference exactly, or nil.
 func (x *executor) exactTitle(r ref) (*listItem, error) {
-	items, err := x.allTasks()
+	items, _, err := x.titleCandidates(r)
 	if err != nil {
 		return nil, err
 	}
@@ -404,9 +425,12 @@ func (x *executor) exactTitle(r ref) (*listItem, error) {
 // pending one; anything else is asked about, and so is a word that only
 // begins a title word ("the car one" for "Carpet cleaning").
 func (x *executor) byTitle(r ref, kind intentKind) (*listItem, string, error) {
-	items, err := x.allTasks()
+	items, crowded, err := x.titleCandidates(r)
 	if err != nil {
 		return nil, "", err
+	}
+	if crowded {
+		return nil, fmt.Sprintf("Too many of your tasks match %q for me to tell which one you mean. Tell me its number, or say \"show my tasks\".", refName(r)), nil
 	}
 	exact, partial, loose := matchTitle(r, items)
 	found := exact
@@ -526,11 +550,13 @@ func friendly(err error) (string, error) {
 		return "", err
 	case te.Kind == TaskNotFound:
 		return fmt.Sprintf("I couldn't find task %d. Say \"show my tasks\" to see your task numbers.", te.TaskID), nil
+	case te.Kind == TaskLimit:
+		return "Your list is full: you have as many tasks as one person may keep. Delete some finished or old ones, and I'll add it.", nil
 	}
 	return "I couldn't do that: " + te.Message + ".", nil
 }
 
-func listTasks(ctx context.Context, tb *Toolbox, filter string) ([]listItem, error) {
+func listTasks(ctx context.Context, tb *Toolbox, filter string) (listResult, error) {
 	items, err := call(ctx, tb, ToolListTasks, (*Toolbox).listTasks, listArgs{Status: filter})
 	if te, ok := errors.AsType[*ToolError](err); ok {
 		err = fmt.Errorf("list_tasks: %s", te.Message)
@@ -545,8 +571,19 @@ func plural(n int, one string) string {
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
-func describeList(filter string, items []listItem) string {
+func describeList(filter string, res listResult) string {
+	items := res.Tasks
 	var b strings.Builder
+	if res.More() > 0 {
+		what := map[string]string{"pending": "pending tasks", "completed": "completed tasks"}[filter]
+		if what == "" {
+			what = "tasks"
+		}
+		fmt.Fprintf(&b, "You have %d %s; here are %d of them, pending first, then the newest:", res.Total, what, len(items))
+		writeItems(&b, items)
+		fmt.Fprintf(&b, "\n…and %d more. Name a task by its number to work on it.", res.More())
+		return b.String()
+	}
 	switch {
 	case len(items) == 0 && filter == "pending":
 		return "Nothing pending: you're all caught up!"
@@ -567,14 +604,18 @@ func describeList(filter string, items []listItem) string {
 		}
 		fmt.Fprintf(&b, "You have %s (%d pending, %d completed):", plural(len(items), "task"), len(items)-done, done)
 	}
+	writeItems(&b, items)
+	return b.String()
+}
+
+func writeItems(b *strings.Builder, items []listItem) {
 	for _, t := range items {
 		mark := " "
 		if t.Completed {
 			mark = "x"
 		}
-		fmt.Fprintf(&b, "\n- [%s] %d. %s", mark, t.ID, t.Title)
+		fmt.Fprintf(b, "\n- [%s] %d. %s", mark, t.ID, t.Title)
 	}
-	return b.String()
 }
 
 func askWhich(text string, found []listItem) string {

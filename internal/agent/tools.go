@@ -4,10 +4,12 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,6 +107,10 @@ const (
 	UnknownTool
 	// Refused: the call breaks a safety rule (see guard.go) and did not run.
 	Refused
+	// TaskLimit: the user has as many tasks as they may keep.
+	TaskLimit
+	// CallLimit: the turn has made as many tool calls as a turn may.
+	CallLimit
 )
 
 // ToolError is a failure the model or the person should hear about (bad
@@ -128,8 +134,24 @@ type Toolbox struct {
 	tasks  store.Tasks
 	userID string
 	calls  []store.ToolCall
+	kept   int    // bytes of calls
 	guard  *guard // checks a model's calls against its turn's message; nil for the offline agent
 }
+
+// Bounds on one turn's tool calls, whatever a message or a model asks:
+// past MaxCalls a call does not run (nor is it recorded), and past
+// MaxRecordedBytes a call's result is recorded as omitted, so a stored
+// turn stays small.
+const (
+	MaxCalls         = 20
+	MaxRecordedBytes = 64 << 10
+)
+
+// errCallLimit is the tool error of a call past MaxCalls.
+var errCallLimit = &ToolError{Kind: CallLimit, Message: fmt.Sprintf("a turn makes at most %d tool calls; ask the user to send the rest in another message", MaxCalls)}
+
+// omitted is the recorded result of a call past MaxRecordedBytes.
+var omitted = json.RawMessage(`{"omitted":"this turn's tool results are too large to keep"}`)
 
 // NewToolbox returns the tools scoped to userID on tasks.
 func NewToolbox(tasks store.Tasks, userID string) *Toolbox {
@@ -146,6 +168,9 @@ func (tb *Toolbox) Calls() []store.ToolCall {
 // {"error": …} result with a nil error; the error is non-nil only when the
 // store failed, which aborts the turn.
 func (tb *Toolbox) Call(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+	if len(tb.calls) >= MaxCalls {
+		return json.Marshal(errorResult{Error: errCallLimit.Message})
+	}
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage(`{}`)
 	}
@@ -179,6 +204,10 @@ func (tb *Toolbox) check(ctx context.Context, name string, args json.RawMessage)
 // call runs a typed tool method for the offline agent and records it as
 // Call would. A *ToolError comes back as the error, for the agent to word.
 func call[A, R any](ctx context.Context, tb *Toolbox, name string, op func(*Toolbox, context.Context, A) (R, error), args A) (R, error) {
+	if len(tb.calls) >= MaxCalls {
+		var zero R
+		return zero, errCallLimit
+	}
 	res, err := op(tb, ctx, args)
 	raw, merr := json.Marshal(args)
 	if merr != nil {
@@ -207,7 +236,12 @@ func (tb *Toolbox) record(name string, args json.RawMessage, res any, err error)
 		// Keep the stored record valid JSON whatever a model sent.
 		args, _ = json.Marshal(string(args))
 	}
-	tb.calls = append(tb.calls, store.ToolCall{Tool: name, Arguments: args, Result: out})
+	kept := out
+	if tb.kept+len(args)+len(out) > MaxRecordedBytes {
+		kept = omitted
+	}
+	tb.kept += len(args) + len(kept)
+	tb.calls = append(tb.calls, store.ToolCall{Tool: name, Arguments: args, Result: kept})
 	return out, nil
 }
 
@@ -297,26 +331,93 @@ func (tb *Toolbox) addTask(ctx context.Context, a addArgs) (taskResult, error) {
 		return taskResult{}, err
 	}
 	t, err := tb.tasks.AddTask(ctx, tb.userID, store.NewTask{Title: title, Description: desc})
+	if errors.Is(err, store.ErrTaskLimit) {
+		return taskResult{}, &ToolError{Kind: TaskLimit, Message: "the user has as many tasks as one person may keep; completed or old tasks must be deleted before adding more"}
+	}
 	if err != nil {
 		return taskResult{}, err
 	}
 	return taskResult{TaskID: t.ID, Status: "created", Title: t.Title}, nil
 }
 
-func (tb *Toolbox) listTasks(ctx context.Context, a listArgs) ([]listItem, error) {
+// MaxListed is the most tasks list_tasks returns: whatever a user has
+// stored, a result, the turn that stores it and the prompt that carries it
+// stay small.
+const MaxListed = 50
+
+// listResult is what list_tasks returns: the tasks as a list, or, when
+// there are more than MaxListed, the most relevant of them (pending first,
+// then the newest) with how many there are in all.
+type listResult struct {
+	Tasks []listItem
+	Total int
+}
+
+// More is how many tasks the result leaves out.
+func (r listResult) More() int { return r.Total - len(r.Tasks) }
+
+// MarshalJSON implements json.Marshaler: a list, as the tool always
+// returned, unless some are left out.
+func (r listResult) MarshalJSON() ([]byte, error) {
+	if r.More() <= 0 {
+		return json.Marshal(r.Tasks)
+	}
+	return json.Marshal(struct {
+		Tasks []listItem `json:"tasks"`
+		Total int        `json:"total"`
+		More  int        `json:"more"`
+	}{r.Tasks, r.Total, r.More()})
+}
+
+func (tb *Toolbox) listTasks(ctx context.Context, a listArgs) (listResult, error) {
 	f, ok := store.ParseTaskFilter(a.Status)
 	if !ok {
-		return nil, invalid(`status must be "all", "pending" or "completed"`)
+		return listResult{}, invalid(`status must be "all", "pending" or "completed"`)
 	}
-	ts, err := tb.tasks.ListTasks(ctx, tb.userID, store.TaskQuery{Filter: f, Sort: store.SortOldest})
+	items, more, err := tb.find(ctx, store.TaskQuery{Filter: f})
 	if err != nil {
-		return nil, err
+		return listResult{}, err
 	}
+	res := listResult{Tasks: items, Total: len(items)}
+	if more {
+		if res.Total, err = tb.tasks.CountTasks(ctx, tb.userID, store.TaskQuery{Filter: f}); err != nil {
+			return listResult{}, err
+		}
+	}
+	return res, nil
+}
+
+// find reads the most relevant MaxListed tasks q selects, shown pending
+// first, each group oldest first, and whether there are more.
+func (tb *Toolbox) find(ctx context.Context, q store.TaskQuery) ([]listItem, bool, error) {
+	q.Sort, q.Limit = store.SortRelevant, MaxListed+1
+	ts, err := tb.tasks.ListTasks(ctx, tb.userID, q)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(ts) > MaxListed
+	ts = ts[:min(len(ts), MaxListed)]
 	items := make([]listItem, len(ts))
 	for i, t := range ts {
 		items[i] = listItem{ID: t.ID, Title: t.Title, Completed: t.Completed}
 	}
-	return items, nil
+	slices.SortFunc(items, func(a, b listItem) int {
+		if a.Completed != b.Completed {
+			if a.Completed {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return items, more, nil
+}
+
+// searchTasks finds the tasks whose titles hold every one of words, for
+// title lookups on a list longer than list_tasks shows; more says there
+// were more than MaxListed.
+func (tb *Toolbox) searchTasks(ctx context.Context, words []string) (items []listItem, more bool, err error) {
+	return tb.find(ctx, store.TaskQuery{Contains: words})
 }
 
 func (tb *Toolbox) completeTask(ctx context.Context, a idArgs) (taskResult, error) {

@@ -21,6 +21,13 @@ type Memory struct {
 	closed bool
 }
 
+// NewMemoryWith returns an empty in-memory store with limits.
+func NewMemoryWith(l Limits) *Memory {
+	m := NewMemory()
+	m.data.limits = l
+	return m
+}
+
 type memData struct {
 	nextTask, nextConv, nextMsg int64
 	activity                    int64 // orders conversations by last activity; never reused
@@ -30,6 +37,7 @@ type memData struct {
 	keys                        map[memKey]memIdem
 	accounts                    map[string]Account // by id
 	accountSeq                  int64
+	limits                      Limits
 }
 
 // memRate counts a user's turns in the current window.
@@ -114,6 +122,12 @@ func (m *Memory) GetTask(ctx context.Context, userID string, id int64) (t Task, 
 func (m *Memory) ListTasks(ctx context.Context, userID string, q TaskQuery) (ts []Task, err error) {
 	err = m.do(ctx, func(tx *memTx) error { ts, err = tx.ListTasks(ctx, userID, q); return err })
 	return ts, err
+}
+
+// CountTasks implements Store.
+func (m *Memory) CountTasks(ctx context.Context, userID string, q TaskQuery) (n int, err error) {
+	err = m.do(ctx, func(tx *memTx) error { n, err = tx.CountTasks(ctx, userID, q); return err })
+	return n, err
 }
 
 // DeleteTask implements Store.
@@ -300,7 +314,12 @@ func (m *Memory) Close() {
 	m.mu.Unlock()
 }
 
-func (tx *memTx) AddTask(_ context.Context, userID string, nt NewTask) (Task, error) {
+func (tx *memTx) AddTask(ctx context.Context, userID string, nt NewTask) (Task, error) {
+	if max := tx.d.limits.MaxTasks; max > 0 {
+		if n, _ := tx.CountTasks(ctx, userID, TaskQuery{}); n >= max {
+			return Task{}, fmt.Errorf("%w: %d tasks", ErrTaskLimit, max)
+		}
+	}
 	tx.d.nextTask++
 	now := Now()
 	t := Task{ID: tx.d.nextTask, UserID: userID, Title: nt.Title, Description: nt.Description,
@@ -334,6 +353,16 @@ func taskOrder(sort TaskSort) func(a, b Task) int {
 		return func(a, b Task) int {
 			return cmp.Or(strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)), cmp.Compare(a.ID, b.ID))
 		}
+	case SortRelevant:
+		return func(a, b Task) int {
+			pending := func(t Task) int {
+				if t.Completed {
+					return 1
+				}
+				return 0
+			}
+			return cmp.Or(cmp.Compare(pending(a), pending(b)), cmp.Compare(b.ID, a.ID))
+		}
 	}
 	return func(a, b Task) int { return cmp.Compare(a.ID, b.ID) }
 }
@@ -341,24 +370,60 @@ func taskOrder(sort TaskSort) func(a, b Task) int {
 func (tx *memTx) ListTasks(_ context.Context, userID string, q TaskQuery) ([]Task, error) {
 	order := taskOrder(q.Sort)
 	after, hasAfter := tx.d.tasks[q.After]
-	if q.After != 0 && (!hasAfter || after.UserID != userID) {
+	if q.After != 0 && (!hasAfter || after.UserID != userID || q.Sort == SortRelevant) {
 		return []Task{}, nil
 	}
+	// With a limit, only the page is kept as the tasks are scanned, so a
+	// page costs the same however many tasks there are.
 	out := []Task{}
 	for _, t := range tx.d.tasks {
-		if t.UserID != userID || (q.Filter == TasksPending && t.Completed) || (q.Filter == TasksCompleted && !t.Completed) {
+		if !selects(q, userID, t) || q.After != 0 && order(t, after) <= 0 {
 			continue
 		}
-		if q.After != 0 && order(t, after) <= 0 {
+		if q.Limit <= 0 {
+			out = append(out, t)
 			continue
 		}
-		out = append(out, t)
+		if len(out) == q.Limit {
+			if order(t, out[len(out)-1]) >= 0 {
+				continue
+			}
+			out = out[:len(out)-1]
+		}
+		i, _ := slices.BinarySearchFunc(out, t, order)
+		out = slices.Insert(out, i, t)
 	}
-	slices.SortFunc(out, order)
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
+	if q.Limit <= 0 {
+		slices.SortFunc(out, order)
 	}
 	return out, nil
+}
+
+func (tx *memTx) CountTasks(_ context.Context, userID string, q TaskQuery) (int, error) {
+	n := 0
+	for _, t := range tx.d.tasks {
+		if selects(q, userID, t) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// selects reports whether q's user, Filter and Contains keep t.
+func selects(q TaskQuery, userID string, t Task) bool {
+	if t.UserID != userID || (q.Filter == TasksPending && t.Completed) || (q.Filter == TasksCompleted && !t.Completed) {
+		return false
+	}
+	if len(q.Contains) == 0 {
+		return true
+	}
+	title := strings.ToLower(t.Title)
+	for _, w := range q.Contains {
+		if !strings.Contains(title, strings.ToLower(w)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (tx *memTx) UpdateTask(_ context.Context, userID string, id int64, p TaskPatch) (Task, error) {

@@ -8,8 +8,8 @@ import (
 )
 
 func TestMemoryContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s := store.NewMemory()
+	storetest.Run(t, func(t *testing.T, l store.Limits) store.Store {
+		s := store.NewMemoryWith(l)
 		t.Cleanup(s.Close)
 		return s
 	})

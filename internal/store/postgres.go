@@ -54,6 +54,8 @@ type PostgresOptions struct {
 	// NoAdopt keeps taskchat to its own tables even where the database
 	// holds a to-do application's tables it could adopt.
 	NoAdopt bool
+	// Limits bound what one user may store.
+	Limits Limits
 	// Tracer, when set, sees every query (tests count round trips with it).
 	Tracer pgx.QueryTracer
 	Logger zerolog.Logger
@@ -71,6 +73,7 @@ type PostgresOptions struct {
 type Postgres struct {
 	pool      *pgxpool.Pool
 	gate      *gate // bounds the connections in use below the server's limit
+	limits    Limits
 	log       zerolog.Logger
 	own       string
 	adopt     bool
@@ -129,7 +132,7 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 		return nil, fmt.Errorf("create pool: %w", err)
 	}
 	p = &Postgres{
-		pool: pool, gate: newGate(int(cfg.MaxConns)), log: opts.Logger, own: own, adopt: !opts.NoAdopt,
+		pool: pool, gate: newGate(int(cfg.MaxConns)), limits: opts.Limits, log: opts.Logger, own: own, adopt: !opts.NoAdopt,
 		migrating: make(chan struct{}, 1), transport: transport,
 	}
 	return p, nil

@@ -43,9 +43,10 @@ func TestPostgresContract(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store {
-				s := openPostgres(t, tc.opts())
-				return s
+			storetest.Run(t, func(t *testing.T, l store.Limits) store.Store {
+				opts := tc.opts()
+				opts.Limits = l
+				return openPostgres(t, opts)
 			})
 		})
 	}
@@ -59,8 +60,8 @@ func TestPostgresContractAdopted(t *testing.T) {
 	pgtest.Exec(t, dbURL, pgtest.FreeSchema)
 	for _, mode := range []string{"", "simple"} {
 		t.Run("mode="+mode, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store {
-				s := openPostgres(t, store.PostgresOptions{URL: dbURL, QueryMode: mode})
+			storetest.Run(t, func(t *testing.T, l store.Limits) store.Store {
+				s := openPostgres(t, store.PostgresOptions{URL: dbURL, QueryMode: mode, Limits: l})
 				if err := s.Migrate(context.Background()); err != nil {
 					t.Fatal(err)
 				}

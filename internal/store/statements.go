@@ -92,6 +92,7 @@ type statements struct {
 	addTask, getTask, updateTask   string
 	deleteTask                     string
 	listTasks                      map[TaskSort]string
+	countTasks, lockUserTasks      string
 	startNew, appendMessage        string
 	getConv, listConvs             string
 	deleteConv, deleteConvs        string
@@ -164,9 +165,24 @@ func taskStatements(st *statements, t taskTable) {
 	if t.description {
 		descCol = `, "description"`
 	}
+	// $5 is the most tasks the user may have (0: no limit); with a limit,
+	// lockUserTasks runs first in the same transaction, so adds that race
+	// count each other.
+	// In a select, $1 needs one type for both its uses: the column's, or
+	// text for any text column (varchar would differ from text).
+	uc := t.userCast
+	if uc == "" {
+		uc = "::text"
+	}
 	st.addTask = fmt.Sprintf(`insert into %s (user_id, title%s, %s, created_at, updated_at)
-values ($1%s, %s%s, $4, %s, %s) returning %s`,
-		t.table, descCol, t.completed, t.userCast, bounded("$2", t.titleMax), descInsert, now, now, cols)
+select $1%s, %s%s, $4::bool, %s, %s
+where $5::int = 0 or (select count(*) from %s where user_id = $1%s) < $5::int
+returning %s`,
+		t.table, descCol, t.completed, uc, bounded("$2", t.titleMax), descInsert, now, now, t.table, uc, cols)
+	st.lockUserTasks = `select pg_advisory_xact_lock(hashtextextended('taskchat tasks ' || $1::text, 0))`
+	// $2 is a filter, $3 the title's words as LIKE patterns.
+	selected := fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all ($3::text[])`, user, t.completed)
+	st.countTasks = fmt.Sprintf(`select count(*)::int from %s where %s`, t.table, selected)
 	st.getTask = fmt.Sprintf(`select %s from %s where id = $2::bigint and %s`, cols, t.table, user)
 	st.updateTask = fmt.Sprintf(`update %s set title = coalesce(%s, title)%s,
 	%s = case when $6::bool then not %s else coalesce($5::bool, %s) end, updated_at = %s
@@ -174,7 +190,10 @@ where id = $2::bigint and %s returning %s`,
 		t.table, bounded("$3", t.titleMax), descSet, t.completed, t.completed, t.completed, now, user, cols)
 	st.deleteTask = fmt.Sprintf(`delete from %s where id = $2::bigint and %s returning %s`, t.table, user, cols)
 
+	// $2 is a filter, $3 a task id to start after, $4 a limit and $5 the
+	// title's words as LIKE patterns.
 	st.listTasks = map[TaskSort]string{}
+	where := fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all ($5::text[])`, user, t.completed)
 	for sort, o := range map[TaskSort]struct{ key, cmp, order string }{
 		SortOldest:  {"id", ">", "id"},
 		SortCreated: {"created_at, id", "<", "created_at desc, id desc"},
@@ -182,11 +201,14 @@ where id = $2::bigint and %s returning %s`,
 		SortTitle:   {`lower(title) collate "C", id`, ">", `lower(title) collate "C", id`},
 	} {
 		st.listTasks[sort] = fmt.Sprintf(`select %s from %s
-where %s and ($2::text = 'all' or %s = ($2::text = 'completed'))
+where %s
 	and ($3::bigint = 0 or (%s) %s (select %s from %s where id = $3::bigint and %s))
 order by %s limit case when $4::int > 0 then $4::int end`,
-			cols, t.table, user, t.completed, o.key, o.cmp, o.key, t.table, user, o.order)
+			cols, t.table, where, o.key, o.cmp, o.key, t.table, user, o.order)
 	}
+	st.listTasks[SortRelevant] = fmt.Sprintf(`select %s from %s
+where %s and $3::bigint = 0
+order by %s, id desc limit case when $4::int > 0 then $4::int end`, cols, t.table, where, t.completed)
 }
 
 // conversationStatements builds the conversation and message queries. Own

@@ -46,7 +46,16 @@ var (
 	ErrAccountNotFound = fmt.Errorf("account %w", ErrNotFound)
 	// ErrEmailTaken means an account already has that email.
 	ErrEmailTaken = errors.New("email taken")
+	// ErrTaskLimit means the user has as many tasks as Limits.MaxTasks allows.
+	ErrTaskLimit = errors.New("task limit reached")
 )
+
+// Limits bound what one user may store.
+type Limits struct {
+	// MaxTasks is the most tasks a user may have (0: no limit); AddTask
+	// past it fails with ErrTaskLimit, exactly even when adds race.
+	MaxTasks int
+}
 
 // RateLimitError says when the user may start a turn again.
 type RateLimitError struct {
@@ -133,6 +142,9 @@ const (
 	SortCreated TaskSort = "created" // newest first
 	SortUpdated TaskSort = "updated" // most recently changed first
 	SortTitle   TaskSort = "title"   // by title, A to Z, ignoring case
+	// SortRelevant is pending tasks first, then completed ones, each
+	// newest first: what a bounded list shows. It takes no After.
+	SortRelevant TaskSort = "relevant"
 )
 
 // TaskQuery asks for a page of tasks.
@@ -144,6 +156,9 @@ type TaskQuery struct {
 	// After is a task id: the page starts after that task in Sort's order
 	// (0: from the start). A task the user does not have yields an empty page.
 	After int64
+	// Contains keeps the tasks whose title holds every one of these, as
+	// text, ignoring case.
+	Contains []string
 }
 
 // Task is one to-do item.
@@ -219,6 +234,9 @@ type Tasks interface {
 	GetTask(ctx context.Context, userID string, id int64) (Task, error)
 	// ListTasks returns a page of the user's tasks.
 	ListTasks(ctx context.Context, userID string, q TaskQuery) ([]Task, error)
+	// CountTasks counts the user's tasks that q's Filter and Contains
+	// select.
+	CountTasks(ctx context.Context, userID string, q TaskQuery) (int, error)
 	// UpdateTask applies p and returns the task as it is afterwards.
 	UpdateTask(ctx context.Context, userID string, id int64, p TaskPatch) (Task, error)
 	// DeleteTask removes a task and returns it as it was.

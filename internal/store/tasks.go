@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -29,11 +30,60 @@ func taskRow(ctx context.Context, q db, id int64, sql string, args ...any) (Task
 	return t, err
 }
 
-func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask) (Task, error) {
+// addTask inserts a task unless the user has max tasks (0: no limit). With
+// a limit, the user's adds are serialized by a lock taken in the same
+// round trip, so two adds racing at max-1 cannot both pass.
+func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask, max int) (Task, error) {
 	if !acceptsUser(s.tasks.userCast, userID) {
 		return Task{}, fmt.Errorf("user id %q for %s: %w", userID, s.tasks.table, ErrUnknownUser)
 	}
-	return scanTask(q.QueryRow(ctx, s.sql.addTask, userID, t.Title, t.Description, t.Completed))
+	args := []any{userID, t.Title, t.Description, t.Completed, max}
+	var task Task
+	var err error
+	if max == 0 {
+		task, err = scanTask(q.QueryRow(ctx, s.sql.addTask, args...))
+	} else {
+		b := &pgx.Batch{}
+		b.Queue(s.sql.lockUserTasks, userID)
+		b.Queue(s.sql.addTask, args...).QueryRow(func(row pgx.Row) error {
+			task, err = scanTask(row)
+			return err
+		})
+		if berr := q.SendBatch(ctx, b).Close(); err == nil {
+			err = berr
+		}
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Task{}, fmt.Errorf("%w: %d tasks", ErrTaskLimit, max)
+	}
+	return task, err
+}
+
+// likeAll makes title words LIKE patterns that find them anywhere, case
+// folded; the database compares them with lower(title).
+func likeAll(words []string) []string {
+	out := make([]string, len(words))
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	for i, w := range words {
+		out[i] = "%" + esc.Replace(strings.ToLower(w)) + "%"
+	}
+	return out
+}
+
+func filterOf(tq TaskQuery) string {
+	if tq.Filter == "" {
+		return string(TasksAll)
+	}
+	return string(tq.Filter)
+}
+
+func countTasks(ctx context.Context, q db, s *schema, userID string, tq TaskQuery) (int, error) {
+	if !acceptsUser(s.tasks.userCast, userID) {
+		return 0, nil
+	}
+	var n int
+	err := q.QueryRow(ctx, s.sql.countTasks, userID, filterOf(tq), likeAll(tq.Contains)).Scan(&n)
+	return n, err
 }
 
 func getTask(ctx context.Context, q db, s *schema, userID string, id int64) (Task, error) {
@@ -51,11 +101,7 @@ func listTasks(ctx context.Context, q db, s *schema, userID string, tq TaskQuery
 	if !ok {
 		sql = s.sql.listTasks[SortOldest]
 	}
-	f := tq.Filter
-	if f == "" {
-		f = TasksAll
-	}
-	return list(ctx, q, scanTask, sql, userID, string(f), tq.After, tq.Limit)
+	return list(ctx, q, scanTask, sql, userID, filterOf(tq), tq.After, tq.Limit, likeAll(tq.Contains))
 }
 
 func updateTask(ctx context.Context, q db, s *schema, userID string, id int64, p TaskPatch) (Task, error) {
@@ -75,10 +121,19 @@ func deleteTask(ctx context.Context, q db, s *schema, userID string, id int64) (
 // AddTask implements Store.
 func (p *Postgres) AddTask(ctx context.Context, userID string, nt NewTask) (t Task, err error) {
 	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
-		t, err = addTask(ctx, q, s, userID, nt)
+		t, err = addTask(ctx, q, s, userID, nt, p.limits.MaxTasks)
 		return err
 	})
 	return t, err
+}
+
+// CountTasks implements Store.
+func (p *Postgres) CountTasks(ctx context.Context, userID string, tq TaskQuery) (n int, err error) {
+	err = p.read(ctx, func(ctx context.Context, q db, s *schema) error {
+		n, err = countTasks(ctx, q, s, userID, tq)
+		return err
+	})
+	return n, err
 }
 
 // GetTask implements Store.

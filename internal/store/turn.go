@@ -298,8 +298,14 @@ type pgTurn struct {
 
 // AddTask implements Tasks.
 func (x pgTurn) AddTask(ctx context.Context, userID string, nt NewTask) (Task, error) {
-	t, err := addTask(ctx, x.q, x.s, userID, nt)
+	t, err := addTask(ctx, x.q, x.s, userID, nt, x.p.limits.MaxTasks)
 	return t, x.p.outcome(ctx, err)
+}
+
+// CountTasks implements Tasks.
+func (x pgTurn) CountTasks(ctx context.Context, userID string, tq TaskQuery) (int, error) {
+	n, err := countTasks(ctx, x.q, x.s, userID, tq)
+	return n, x.p.outcome(ctx, err)
 }
 
 // GetTask implements Tasks.

@@ -1,7 +1,7 @@
 // Package storetest is the contract every store.Store implementation must pass.
 // Run it from the implementation's tests:
 //
-//	storetest.Run(t, func(t *testing.T) store.Store { return store.NewMemory() })
+//	storetest.Run(t, func(t *testing.T, l store.Limits) store.Store { return store.NewMemoryWith(l) })
 //
 // The suite shares one store between parallel subtests and keeps them apart by
 // giving each its own user ids, so it runs unchanged against a database that
@@ -39,9 +39,14 @@ var completed = store.TaskPatch{Completed: ptr(true)}
 
 func ptr[T any](v T) *T { return &v }
 
-// Run runs the contract suite against the store that open returns.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	s := open(t)
+// Run runs the contract suite against the store that open returns, with
+// no limits but where a case needs them.
+func Run(t *testing.T, open func(t *testing.T, l store.Limits) store.Store) {
+	s := open(t, store.Limits{})
+	t.Run("TaskLimit", func(t *testing.T) {
+		t.Parallel()
+		testTaskLimit(t, open(t, store.Limits{MaxTasks: 5}))
+	})
 	for _, tc := range []struct {
 		name string
 		fn   func(t *testing.T, s store.Store)
@@ -49,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tasks", testTasks},
 		{"TaskPages", testTaskPages},
 		{"TaskPatch", testTaskPatch},
+		{"TaskSelection", testTaskSelection},
 		{"IdempotentWrite", testRunIdempotent},
 		{"TaskNotFoundAndIsolation", testTaskIsolation},
 		{"Conversations", testConversations},
@@ -231,6 +237,98 @@ func testTaskPages(t *testing.T, s store.Store) {
 }
 
 // testTaskPatch sets, toggles and clears fields; what is not sent stays.
+// testTaskSelection: the relevant order (pending first, newest first), a
+// title's words, and counts.
+func testTaskSelection(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	var made []store.Task
+	for i, title := range []string{"Water the ferns", "Email the accountant", "Water the orchid", "Buy 100% juice", "Read under_score docs"} {
+		task := must[store.Task](t)(s.AddTask(ctx, u, store.NewTask{Title: title, Completed: i == 2}))
+		made = append(made, task)
+	}
+	rel := ids(must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Sort: store.SortRelevant})))
+	if want := []int64{made[4].ID, made[3].ID, made[1].ID, made[0].ID, made[2].ID}; !reflect.DeepEqual(rel, want) {
+		t.Errorf("relevant order = %v, want %v", rel, want)
+	}
+	if got := ids(must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Sort: store.SortRelevant, Limit: 2}))); !reflect.DeepEqual(got, []int64{made[4].ID, made[3].ID}) {
+		t.Errorf("relevant, limit 2 = %v", got)
+	}
+	for _, tc := range []struct {
+		q    store.TaskQuery
+		want []int64
+	}{
+		{store.TaskQuery{Contains: []string{"WATE"}}, []int64{made[0].ID, made[2].ID}},
+		{store.TaskQuery{Contains: []string{"wate", "fern"}}, []int64{made[0].ID}},
+		{store.TaskQuery{Contains: []string{"wate"}, Filter: store.TasksCompleted}, []int64{made[2].ID}},
+		{store.TaskQuery{Contains: []string{"100%"}}, []int64{made[3].ID}},
+		{store.TaskQuery{Contains: []string{"0% j"}}, []int64{made[3].ID}},
+		{store.TaskQuery{Contains: []string{"%"}}, []int64{made[3].ID}},
+		{store.TaskQuery{Contains: []string{"_"}}, []int64{made[4].ID}},
+		{store.TaskQuery{Contains: []string{"nothing"}}, []int64{}},
+	} {
+		if got := ids(must[[]store.Task](t)(s.ListTasks(ctx, u, tc.q))); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ListTasks(%+v) = %v, want %v", tc.q, got, tc.want)
+		}
+		if n := must[int](t)(s.CountTasks(ctx, u, tc.q)); n != len(tc.want) {
+			t.Errorf("CountTasks(%+v) = %d, want %d", tc.q, n, len(tc.want))
+		}
+	}
+	if n := must[int](t)(s.CountTasks(ctx, u, store.TaskQuery{Filter: store.TasksPending})); n != 4 {
+		t.Errorf("pending count = %d", n)
+	}
+	if n := must[int](t)(s.CountTasks(ctx, user(t), store.TaskQuery{})); n != 0 {
+		t.Errorf("another user's count = %d", n)
+	}
+}
+
+// testTaskLimit: a user's tasks stop at the limit, exactly, even when adds
+// race; other users and other writes are not limited.
+func testTaskLimit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	var wg sync.WaitGroup
+	var ok, limited atomic.Int64
+	for i := range 12 {
+		wg.Go(func() {
+			_, err := s.AddTask(ctx, u, store.NewTask{Title: fmt.Sprintf("Task %d", i)})
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, store.ErrTaskLimit):
+				limited.Add(1)
+			default:
+				t.Errorf("add %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 5 || limited.Load() != 7 {
+		t.Errorf("12 racing adds at a limit of 5: %d added, %d refused", ok.Load(), limited.Load())
+	}
+	if n := must[int](t)(s.CountTasks(ctx, u, store.TaskQuery{})); n != 5 {
+		t.Errorf("%d tasks stored", n)
+	}
+	// Inside a unit of work too, and nothing of it is kept.
+	_, _, err := s.RunIdempotent(ctx, u, "limit-key", "h", func(ctx context.Context, tx store.Tasks) (json.RawMessage, error) {
+		_, err := tx.AddTask(ctx, u, store.NewTask{Title: "One too many"})
+		return nil, err
+	})
+	if !errors.Is(err, store.ErrTaskLimit) {
+		t.Errorf("add in a unit of work at the limit: %v", err)
+	}
+	ts := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{}))
+	if _, err := s.DeleteTask(ctx, u, ts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddTask(ctx, u, store.NewTask{Title: "Room again"}); err != nil {
+		t.Errorf("add after a delete: %v", err)
+	}
+	if _, err := s.AddTask(ctx, user(t), store.NewTask{Title: "Someone else"}); err != nil {
+		t.Errorf("another user's add: %v", err)
+	}
+}
+
 func testTaskPatch(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	u := user(t)
