@@ -222,7 +222,9 @@ func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, t
 	}
 	// Other agents may take seconds: the user message is committed first so
 	// it is kept whatever happens to the agent, and no transaction stays open
-	// while the model thinks.
+	// while the model thinks. The outcome key lets the store find out
+	// whether a commit whose answer was lost happened.
+	t.OutcomeKey = store.NewOutcomeKey()
 	conv, replay, err := st.StartTurn(ctx, t)
 	if err != nil || replay != nil {
 		return replay, replay != nil, err

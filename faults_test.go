@@ -1,9 +1,12 @@
 package taskchat_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,5 +109,144 @@ func TestPostgresNearTheConnectionLimit(t *testing.T) {
 	wg.Wait()
 	if codes[http.StatusOK] != 200 {
 		t.Errorf("200 turns with two connections to spare: %v", codes)
+	}
+}
+
+// When the connection dies with a commit on the wire, the answer is the
+// truth: a 200 for a turn that committed, a 503 only for one that left
+// nothing behind — so a client that retries a 503 never makes a duplicate.
+func TestPostgresLostCommitsAnsweredTruly(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	relay := pgtest.NewRelay(t, pgtest.HostPort(t, dbURL))
+	env := map[string]string{
+		// In plain text, so the relay can see the commits.
+		"DATABASE_URL":        pgtest.WithParam(t, pgtest.WithHost(t, dbURL, relay.Addr()), "sslmode", "disable"),
+		"DATABASE_QUERY_MODE": "exec",
+		"CHAT_RATE_LIMIT":     "0", "CHAT_ADDRESS_RATE_LIMIT": "0",
+	}
+	h := newApp(t, env)
+	chat(t, h, "lost", "hello", nil) // the schema is in place
+
+	var mu sync.Mutex
+	n := 0
+	relay.OnCommit(func(msg []byte) pgtest.CommitCut {
+		if bytes.Contains(msg, []byte("lock_timeout")) {
+			return pgtest.PassCommit // the lookup of an outcome, not a turn
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return []pgtest.CommitCut{pgtest.CutAfter, pgtest.CutBefore, pgtest.PassCommit}[n%3]
+	})
+	type outcome struct{ turns, tasks map[int]int }
+	got := outcome{turns: map[int]int{}, tasks: map[int]int{}}
+	for i := range 30 {
+		res := postChat(t, h, "lost", fmt.Sprintf(`{"message":"add a task to fetch item %d"}`, i))
+		got.turns[i] = res.Code
+		res = do(t, h, "POST", "/api/lost/tasks", strings.NewReader(fmt.Sprintf(`{"title":"Route item %d"}`, i)), "Content-Type", "application/json")
+		got.tasks[i] = res.Code
+	}
+	relay.OnCommit(nil)
+
+	stored := map[string]int{}
+	for _, row := range pgtest.Query(t, dbURL, "select title from taskchat.tasks where user_id = 'lost'") {
+		stored[row[0]]++
+	}
+	messages := map[string]int{}
+	for _, row := range pgtest.Query(t, dbURL, "select content from taskchat.messages where role = 'user'") {
+		messages[row[0]]++
+	}
+	codes := map[int]int{}
+	for i := range 30 {
+		chatTitle, routeTitle := fmt.Sprintf("Fetch item %d", i), fmt.Sprintf("Route item %d", i)
+		msg := fmt.Sprintf("add a task to fetch item %d", i)
+		codes[got.turns[i]]++
+		codes[got.tasks[i]]++
+		switch got.turns[i] {
+		case http.StatusOK:
+			if stored[chatTitle] != 1 || messages[msg] != 1 {
+				t.Errorf("turn %d answered 200: %d tasks, %d messages", i, stored[chatTitle], messages[msg])
+			}
+		case http.StatusServiceUnavailable:
+			if stored[chatTitle] != 0 || messages[msg] != 0 {
+				t.Errorf("turn %d answered 503 but wrote %d tasks, %d messages", i, stored[chatTitle], messages[msg])
+			}
+		default:
+			t.Errorf("turn %d answered %d", i, got.turns[i])
+		}
+		switch got.tasks[i] {
+		case http.StatusCreated:
+			if stored[routeTitle] != 1 {
+				t.Errorf("task %d answered 201: %d stored", i, stored[routeTitle])
+			}
+		case http.StatusServiceUnavailable:
+			if stored[routeTitle] != 0 {
+				t.Errorf("task %d answered 503 but %d stored", i, stored[routeTitle])
+			}
+		default:
+			t.Errorf("task %d answered %d", i, got.tasks[i])
+		}
+	}
+	t.Logf("answers: %v", codes)
+	if codes[http.StatusServiceUnavailable] == 0 || codes[http.StatusOK]+codes[http.StatusCreated] < 30 {
+		t.Errorf("the cuts did not bite: %v", codes)
+	}
+}
+
+// The same for the LLM agent's turns, whose user message commits before
+// the model answers and whose reply commits after.
+func TestPostgresLostCommitsLLM(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	relay := pgtest.NewRelay(t, pgtest.HostPort(t, dbURL))
+	model := httptest.NewServer(text("Noted."))
+	t.Cleanup(model.Close)
+	h := newApp(t, map[string]string{
+		"DATABASE_URL":        pgtest.WithParam(t, pgtest.WithHost(t, dbURL, relay.Addr()), "sslmode", "disable"),
+		"DATABASE_QUERY_MODE": "exec", "CHAT_RATE_LIMIT": "0", "CHAT_ADDRESS_RATE_LIMIT": "0",
+		"LLM_API_KEY": "sk-test", "LLM_BASE_URL": model.URL, "LLM_MODEL": "test-model",
+	})
+	chat(t, h, "lostllm", "hello", nil)
+	var mu sync.Mutex
+	n := 0
+	relay.OnCommit(func(msg []byte) pgtest.CommitCut {
+		if bytes.Contains(msg, []byte("lock_timeout")) {
+			return pgtest.PassCommit
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return []pgtest.CommitCut{pgtest.CutAfter, pgtest.CutBefore, pgtest.PassCommit}[n%3]
+	})
+	answers := map[int]int{}
+	for i := range 24 {
+		answers[i] = postChat(t, h, "lostllm", fmt.Sprintf(`{"message":"note number %d"}`, i)).Code
+	}
+	relay.OnCommit(nil)
+	count := func(role, content string) string {
+		return pgtest.Query(t, dbURL, "select count(*) from taskchat.messages m join taskchat.conversations c on c.id = m.conversation_id where c.user_id = 'lostllm' and m.role = $1 and m.content = $2", role, content)[0][0]
+	}
+	codes := map[int]int{}
+	for i, code := range answers {
+		codes[code]++
+		user := count("user", fmt.Sprintf("note number %d", i))
+		switch code {
+		case http.StatusOK:
+			if user != "1" {
+				t.Errorf("turn %d answered 200 with %s user messages", i, user)
+			}
+		case http.StatusServiceUnavailable:
+			if user != "0" {
+				t.Errorf("turn %d answered 503 but stored %s user messages", i, user)
+			}
+		default:
+			t.Errorf("turn %d answered %d", i, code)
+		}
+	}
+	if replies := pgtest.Query(t, dbURL, "select count(*) from taskchat.messages m join taskchat.conversations c on c.id = m.conversation_id where c.user_id = 'lostllm' and m.role = 'assistant' and m.content = 'Noted.'")[0][0]; replies != fmt.Sprint(codes[http.StatusOK]+1) {
+		t.Errorf("%s replies stored for %d turns answered 200", replies, codes[http.StatusOK])
+	}
+	t.Logf("answers: %v", codes)
+	if codes[http.StatusServiceUnavailable] == 0 || codes[http.StatusOK] == 0 {
+		t.Errorf("the cuts did not bite: %v", codes)
 	}
 }

@@ -66,6 +66,7 @@ var domainErrors = []struct {
 	{target: store.ErrKeyReused, fixed: errorf(http.StatusUnprocessableEntity, "idempotency_key_reused", "This Idempotency-Key was already used for a different message.")},
 	{target: store.ErrSchema, fixed: errSchemaNotReady},
 	{target: store.ErrUnknownUser, fixed: errorf(http.StatusUnprocessableEntity, "unknown_user", "This database keeps rows only for the users in its users table, and this user is not one of them; sign up first.")},
+	{target: store.ErrOutcomeUnknown, fixed: errorf(http.StatusInternalServerError, "outcome_unknown", "The database stopped answering while this was being saved, and may or may not have saved it. Look at your tasks and the conversation before sending it again.")},
 	{target: store.ErrTaskLimit, fixed: errorf(http.StatusConflict, "task_limit_reached", "You have as many tasks as one person may keep; delete some to add more.")},
 	{target: store.ErrValueRejected, fixed: invalidInput("The database refused a value: it is too long or not of the kind its column holds.")},
 	{target: store.ErrUnavailable, fixed: errDatabaseUnavailable},

@@ -7,6 +7,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,10 +110,30 @@ type Relay struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
+	mu       sync.Mutex
+	cut      bool
+	conns    map[net.Conn]bool
+	wg       sync.WaitGroup
+	onCommit func(msg []byte) CommitCut
+}
+
+// CommitCut says what happens to a connection that sends a commit.
+type CommitCut int
+
+// What OnCommit may do with a commit.
+const (
+	PassCommit CommitCut = iota // pass it, and its answer
+	CutBefore                   // close the connection instead of passing the commit: it never happens
+	CutAfter                    // pass the commit, then close the connection: it happens, its answer is lost
+)
+
+// OnCommit makes the relay ask decide, for each chunk a client sends that
+// holds a commit statement (sent as text: the exec and simple query modes,
+// without TLS), what to do with it.
+func (r *Relay) OnCommit(decide func(msg []byte) CommitCut) {
+	r.mu.Lock()
+	r.onCommit = decide
+	r.mu.Unlock()
 }
 
 // NewRelay starts a relay to target, stopped when the test ends.
@@ -194,7 +216,7 @@ func (r *Relay) accept() {
 				return
 			}
 			defer r.untrack(out)
-			pipe(in, out)
+			r.pipe(in, out)
 		}()
 	}
 }
@@ -207,6 +229,70 @@ func pipe(a, b io.ReadWriteCloser) {
 	<-done
 	a.Close()
 	b.Close()
+	<-done
+}
+
+// pipe relays a client and its server connection, cutting it at a commit
+// when OnCommit says so.
+func (r *Relay) pipe(client, server net.Conn) {
+	decide := func(msg []byte) CommitCut {
+		r.mu.Lock()
+		d := r.onCommit
+		r.mu.Unlock()
+		if d == nil {
+			return PassCommit
+		}
+		return d(msg)
+	}
+	done := make(chan struct{}, 2)
+	var mute atomic.Bool // once a commit is passed to be cut after, its answer never reaches the client
+	go func() {
+		defer func() { done <- struct{}{} }()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := server.Read(buf)
+			if n > 0 && !mute.Load() {
+				if _, werr := client.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := client.Read(buf)
+			if n > 0 {
+				cut := PassCommit
+				if bytes.Contains(buf[:n], []byte("commit\x00")) {
+					cut = decide(buf[:n])
+				}
+				if cut == CutBefore {
+					return
+				}
+				if cut == CutAfter {
+					mute.Store(true)
+				}
+				if _, werr := server.Write(buf[:n]); werr != nil {
+					return
+				}
+				if cut == CutAfter {
+					time.Sleep(50 * time.Millisecond) // the server has it; its answer is what is lost
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	<-done
+	client.Close()
+	server.Close()
 	<-done
 }
 

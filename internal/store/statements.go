@@ -99,6 +99,7 @@ type statements struct {
 	listMessages                   string
 	claimKey, readKey, countTurn   string
 	setResponse, releaseKey, sweep string
+	lockTurn                       string
 }
 
 // readTime reads a timestamp column as timestamptz; a column without time
@@ -446,6 +447,12 @@ on conflict (user_id, window_start) do update set turns = chat_rate.turns + 1
 returning turns, extract(epoch from date_trunc('minute', now()) + interval '1 minute' - now())::float8`, "RATES", rates)
 	st.setResponse = `update ` + keys + ` set response = $3 where user_id = $1 and key = $2`
 	st.releaseKey = `delete from ` + keys + ` where user_id = $1 and key = $2 and response is null`
-	st.sweep = `delete from ` + keys + ` where created_at < now() - interval '24 hours';
+	// lockTurn is held by a turn's transaction from its first round trip
+	// to its end, so settle can wait for the turn to be over.
+	st.lockTurn = `select pg_advisory_xact_lock(hashtextextended('taskchat turn ' || $1::text || ' ' || $2::text, 0))`
+	// A turn's own key (request_hash '') is needed only until the turn's
+	// outcome is known: an hour is plenty.
+	st.sweep = `delete from ` + keys + ` where created_at < now() - interval '24 hours'
+	or (request_hash = '' and created_at < now() - interval '1 hour');
 delete from ` + rates + ` where window_start < date_trunc('minute', now())`
 }

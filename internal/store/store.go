@@ -8,6 +8,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +50,9 @@ var (
 	ErrEmailTaken = errors.New("email taken")
 	// ErrTaskLimit means the user has as many tasks as Limits.MaxTasks allows.
 	ErrTaskLimit = errors.New("task limit reached")
+	// ErrOutcomeUnknown means a commit's answer was lost and the database
+	// could not be asked, in time, whether it happened.
+	ErrOutcomeUnknown = errors.New("the outcome of the commit is unknown")
 )
 
 // Limits bound what one user may store.
@@ -103,6 +108,20 @@ type Turn struct {
 	// with another RequestHash fails with ErrKeyReused. Keys last KeyTTL.
 	IdempotencyKey string
 	RequestHash    string
+	// OutcomeKey, for a turn without an IdempotencyKey, names this one
+	// attempt (NewOutcomeKey makes one): when the answer to a commit is
+	// lost, the store looks the key up to tell whether the turn committed,
+	// so an error always means nothing was written. RunTurn and
+	// RunIdempotent make their own; StartTurn, FinishTurn and AbandonTurn
+	// need the caller's.
+	OutcomeKey string
+}
+
+// NewOutcomeKey returns a key no other turn has.
+func NewOutcomeKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "~" + hex.EncodeToString(b[:])
 }
 
 // Roles of a message.

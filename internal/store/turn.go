@@ -97,11 +97,30 @@ func (p *Postgres) startTurn(ctx context.Context, conn *lease, s *schema, t Turn
 	return conv, nil, nil
 }
 
-// queueAdmission queues the key claim and the rate count of t, as its
+// keyOf is the key a turn is known by in the keys table: the client's
+// idempotency key, or else its own outcome key, with no request hash.
+func keyOf(t Turn) (key, hash string) {
+	if t.IdempotencyKey != "" {
+		return t.IdempotencyKey, t.RequestHash
+	}
+	return t.OutcomeKey, ""
+}
+
+// withOutcomeKey gives a turn without keys an outcome key of its own.
+func withOutcomeKey(t Turn) Turn {
+	if t.IdempotencyKey == "" && t.OutcomeKey == "" {
+		t.OutcomeKey = NewOutcomeKey()
+	}
+	return t
+}
+
+// queueAdmission queues the key claim (and the turn's lock, which its
+// transaction then holds to the end), and the rate counts of t, as its
 // first batch sends them after begin.
 func queueAdmission(b *pgx.Batch, s *schema, t Turn, adm *admission) {
-	if t.IdempotencyKey != "" {
-		b.Queue(s.sql.claimKey, t.UserID, t.IdempotencyKey, t.RequestHash).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.claimed) })
+	if key, hash := keyOf(t); key != "" {
+		b.Queue(s.sql.claimKey, t.UserID, key, hash).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.claimed) })
+		b.Queue(s.sql.lockTurn, t.UserID, key)
 	}
 	if t.RateLimit > 0 {
 		b.Queue(s.sql.countTurn, t.UserID).QueryRow(func(row pgx.Row) error { return row.Scan(&adm.turns, &adm.wait) })
@@ -146,6 +165,16 @@ func (p *Postgres) StartTurn(ctx context.Context, t Turn) (Conversation, json.Ra
 		return conv, replay, err
 	}
 	if _, err := conn.Exec(ctx, "commit"); err != nil {
+		if key, hash := keyOf(t); key != "" && !isAnswer(err) {
+			// The user message is stored if its key is.
+			found, _, serr := p.settle(ctx, t.UserID, key, hash, err)
+			switch {
+			case serr != nil:
+				return Conversation{}, nil, serr
+			case found:
+				return conv, nil, nil
+			}
+		}
 		return Conversation{}, nil, p.outcome(ctx, err)
 	}
 	return conv, nil, nil
@@ -162,7 +191,8 @@ func queueFinish(b *pgx.Batch, s *schema, t Turn, reply Message, response json.R
 		_, _, _, err := scanAppended(row)
 		return err
 	})
-	queueSetResponse(b, s, t.UserID, t.IdempotencyKey, response)
+	key, _ := keyOf(t)
+	queueSetResponse(b, s, t.UserID, key, response)
 	return nil
 }
 
@@ -172,24 +202,75 @@ func queueSetResponse(b *pgx.Batch, s *schema, userID, key string, response json
 	}
 }
 
-// FinishTurn implements Store: one round trip, one implicit transaction.
+// FinishTurn implements Store. Without a key, one round trip, one implicit
+// transaction. With one, two: the turn's lock first, then the reply, the
+// response and commit, so a commit whose answer is lost can be settled.
 func (p *Postgres) FinishTurn(ctx context.Context, t Turn, reply Message, response json.RawMessage) error {
-	return convNotFound(reply.ConversationID, p.write(ctx, func(ctx context.Context, q db, s *schema) error {
-		b := &pgx.Batch{}
-		if err := queueFinish(b, s, t, reply, response); err != nil {
-			return err
+	key, hash := keyOf(t)
+	if key == "" {
+		return convNotFound(reply.ConversationID, p.write(ctx, func(ctx context.Context, q db, s *schema) error {
+			b := &pgx.Batch{}
+			if err := queueFinish(b, s, t, reply, response); err != nil {
+				return err
+			}
+			return q.SendBatch(ctx, b).Close()
+		}))
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	// The model's answer is known and the tools have run: a failure that
+	// wrote nothing is worth one more try on a fresh connection.
+	retry, err := p.finishOnce(ctx, t, key, hash, reply, response)
+	if retry {
+		_, err = p.finishOnce(ctx, t, key, hash, reply, response)
+	}
+	return convNotFound(reply.ConversationID, err)
+}
+
+// finishOnce tries FinishTurn once; retry says its failure certainly wrote
+// nothing and the database did not refuse it.
+func (p *Postgres) finishOnce(ctx context.Context, t Turn, key, hash string, reply Message, response json.RawMessage) (retry bool, err error) {
+	conn, s, err := p.turnConn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Release()
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(s.sql.lockTurn, t.UserID, key)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return !isAnswer(err), p.outcome(ctx, err) // no commit was sent
+	}
+	b = &pgx.Batch{}
+	if err := queueFinish(b, s, t, reply, response); err != nil {
+		_, _ = conn.Exec(ctx, "rollback")
+		return false, err
+	}
+	b.Queue("commit")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if isAnswer(err) {
+			return false, p.outcome(ctx, err)
 		}
-		return q.SendBatch(ctx, b).Close()
-	}))
+		found, res, serr := p.settle(ctx, t.UserID, key, hash, err)
+		switch {
+		case serr != nil:
+			return false, serr
+		case found && res != nil:
+			return false, nil
+		}
+		return true, p.outcome(ctx, err)
+	}
+	return false, nil
 }
 
 // AbandonTurn implements Store.
 func (p *Postgres) AbandonTurn(ctx context.Context, t Turn) error {
-	if t.IdempotencyKey == "" {
+	key, _ := keyOf(t)
+	if key == "" {
 		return nil
 	}
 	return p.write(ctx, func(ctx context.Context, q db, s *schema) error {
-		_, err := q.Exec(ctx, s.sql.releaseKey, t.UserID, t.IdempotencyKey)
+		_, err := q.Exec(ctx, s.sql.releaseKey, t.UserID, key)
 		return err
 	})
 }
@@ -206,15 +287,7 @@ func (p *Postgres) Sweep(ctx context.Context) error {
 // the key claim, fn's statements, the response and commit — and without
 // one, fn alone on the pool.
 func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, fn func(context.Context, Tasks) (json.RawMessage, error)) (json.RawMessage, bool, error) {
-	if key == "" {
-		var res json.RawMessage
-		err := p.write(ctx, func(ctx context.Context, q db, s *schema) error {
-			var err error
-			res, err = fn(ctx, pgTurn{q: q, p: p, s: s})
-			return err
-		})
-		return res, false, err
-	}
+	t := withOutcomeKey(Turn{UserID: userID, IdempotencyKey: key, RequestHash: hash})
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	conn, s, err := p.turnConn(ctx)
@@ -222,7 +295,6 @@ func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, 
 		return nil, false, err
 	}
 	defer conn.Release()
-	t := Turn{UserID: userID, IdempotencyKey: key, RequestHash: hash}
 	adm := admission{claimed: true}
 	b := &pgx.Batch{}
 	b.Queue("begin")
@@ -243,9 +315,15 @@ func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, 
 		return nil, false, err
 	}
 	b = &pgx.Batch{}
-	queueSetResponse(b, s, userID, key, res)
+	k, h := keyOf(t)
+	queueSetResponse(b, s, userID, k, res)
 	b.Queue("commit")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if !isAnswer(err) {
+			if found, stored, serr := p.settle(ctx, userID, k, h, err); serr != nil || found && stored != nil {
+				return stored, false, serr
+			}
+		}
 		return nil, false, p.outcome(ctx, err)
 	}
 	return res, false, nil
@@ -258,6 +336,7 @@ func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, 
 //	the tools fn calls                                   (one each)
 //	the assistant message + key's response + commit     (one batch)
 func (p *Postgres) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMessage, bool, error) {
+	t = withOutcomeKey(t)
 	ctx, cancel := context.WithTimeout(ctx, turnTimeout)
 	defer cancel()
 	conn, s, err := p.turnConn(ctx)
@@ -282,9 +361,80 @@ func (p *Postgres) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMe
 	}
 	b.Queue("commit")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if key, hash := keyOf(t); !isAnswer(err) {
+			if found, stored, serr := p.settle(ctx, t.UserID, key, hash, err); serr != nil || found && stored != nil {
+				return stored, false, serr
+			}
+		}
 		return nil, false, p.outcome(ctx, err)
 	}
 	return response, false, nil
+}
+
+// settleTimeout bounds how long settle keeps asking.
+const settleTimeout = 10 * time.Second
+
+// settle finds out whether the turn keyed key committed, when the answer
+// to its commit was lost (cause): on a connection of its own it waits for
+// the turn's lock — which the turn's transaction held from its first round
+// trip until it ended — and then reads the key: found, with the response
+// the turn stored. It keeps asking while the database does not answer, up
+// to settleTimeout, and then gives ErrOutcomeUnknown.
+func (p *Postgres) settle(ctx context.Context, userID, key, hash string, cause error) (bool, json.RawMessage, error) {
+	_ = p.outcome(ctx, cause) // drops the dead connections first
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		found, response, err := p.readSettled(ctx, userID, key, hash)
+		if err == nil {
+			p.log.Warn().Err(cause).Bool("committed", found).Msg("a commit's answer was lost; its outcome was looked up")
+			return found, response, nil
+		}
+		select {
+		case <-time.After(wait):
+			wait = min(2*wait, time.Second)
+			continue
+		case <-ctx.Done():
+		}
+		p.log.Error().Err(cause).AnErr("lookup", err).Msg("a commit's answer was lost, and whether it happened could not be found out")
+		return false, nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, cause)
+	}
+}
+
+func (p *Postgres) readSettled(ctx context.Context, userID, key, hash string) (bool, json.RawMessage, error) {
+	s, err := p.schemaNow(ctx)
+	if err != nil {
+		return false, nil, err
+	}
+	c, err := p.acquire(ctx)
+	if err != nil {
+		return false, nil, err
+	}
+	defer c.Release()
+	found := true
+	var gotHash string
+	var response []byte
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue("set local lock_timeout = '3s'")
+	b.Queue(s.sql.lockTurn, userID, key)
+	b.Queue(s.sql.readKey, userID, key).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&gotHash, &response)
+		if errors.Is(err, pgx.ErrNoRows) {
+			found = false
+			return nil
+		}
+		return err
+	})
+	b.Queue("commit")
+	if err := c.SendBatch(ctx, b).Close(); err != nil {
+		return false, nil, err
+	}
+	if found && gotHash != hash {
+		return false, nil, nil // the key is another request's
+	}
+	return found, response, nil
 }
 
 // pgTurn is the TurnTx of RunTurn and RunIdempotent: the queries on the
