@@ -39,20 +39,25 @@ COMMON_PATH = {
     "400": err("Bad input: a malformed user id, limit, cursor, sort or status."),
     "401": err("Auth is on and the token is missing or invalid."),
     "403": err("The token belongs to another user."),
-    "503": err("Misconfigured (`misconfigured`), the database is unavailable (`database_unavailable`) "
-               "or its schema is not ready (`database_schema_error`); see `Retry-After`."),
+    "400": err("Bad input: a malformed path, user id, limit, cursor, sort or status; or two Authorization headers."),
+    "500": err("The database stopped answering during a commit and could not be asked whether it happened (`outcome_unknown`); "
+               "look before sending again. Nothing else is a 500."),
+    "503": err("Misconfigured (`misconfigured`), the database is unavailable, timed out or busy (`database_unavailable`) "
+               "or its schema is not ready (`database_schema_error`); see `Retry-After`. Nothing was written."),
 }
 COMMON_TOKEN = {
     "400": err("Bad input: a malformed limit, cursor, sort or status."),
     "401": err("No valid token, or auth is off (`auth_required`): these routes take the user from the token."),
     "403": err("The token's user id cannot be used (`invalid_token_user`)."),
+    "500": COMMON_PATH["500"],
     "503": COMMON_PATH["503"],
 }
 CONV_404 = err("No such conversation for this user (also for another user's, so ids cannot be probed).")
 TASK_404 = err("No such task for this user (`task_not_found`; also for another user's).")
 BODY_ERRS = {
+    "408": err("The body took longer than `BODY_TIMEOUT` to arrive (`request_timeout`)."),
     "413": err("The body is larger than the limit (64 KiB by default)."),
-    "415": err("The body is not sent as application/json."),
+    "415": err("The body is not sent as application/json (`unsupported_media_type`), or is compressed (`unsupported_encoding`)."),
 }
 
 P = {k: {"$ref": "#/components/parameters/" + k} for k in
@@ -96,8 +101,9 @@ chat_responses = {
             "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}},
     "404": CONV_404,
     "409": err("A turn with this Idempotency-Key is still running."),
-    "422": err("The message is missing, empty, too long or holds NUL; or the Idempotency-Key was used for another message."),
-    "429": err("Over `CHAT_RATE_LIMIT` turns this minute; see `Retry-After`."),
+    "422": err("The message is missing, has no visible character, is too long or holds control or bidirectional-override characters; "
+               "or the Idempotency-Key was used for another message."),
+    "429": err("Over `CHAT_RATE_LIMIT` turns this minute (or, with auth off, `CHAT_ADDRESS_RATE_LIMIT` from one address); see `Retry-After`."),
     **BODY_ERRS,
 }
 op("/api/{user_id}/chat", "post", "chat", "Send a message and get the assistant's answer", chat_responses, [IDEM_HEADER], chat_body)
@@ -138,13 +144,15 @@ op("/api/conversations/{conversation_id}", "delete", "deleteConversationByToken"
 
 # Tasks.
 task_body = {"required": True, "content": content(ref("TaskInput"))}
-task_422 = err("A field has the wrong type, or the title is empty or longer than 200 characters, or the description longer than 1000 (`invalid_input`).")
+task_422 = err("A field has the wrong type, or the title has no visible character or is longer than 200 characters, or the description longer than 1000, "
+               "or either holds control or bidirectional-override characters (`invalid_input`).")
 both("/tasks", "get", "listTasks", "A page of the user's tasks",
      {"200": {"description": "A bare array of tasks.", "content": content(array(ref("Task"))), "headers": LINK}},
      [P["status"], P["completed"], P["sort"], P["limit100"], P["beforeTask"]])
 both("/tasks", "post", "createTask", "Create a task",
      {"201": {"description": "The task.", "content": content(ref("Task")),
               "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}},
+      "409": err("The user has `MAX_TASKS_PER_USER` tasks (`task_limit_reached`), or a request with this Idempotency-Key is still running."),
       "422": task_422, **BODY_ERRS},
      [IDEM_HEADER], {"required": True, "content": content(ref("NewTask"))})
 both("/tasks/{task_id}", "get", "getTask", "One task", {"200": {"description": "The task.", "content": content(ref("Task"))}, "404": TASK_404}, [P["task_id"]])
