@@ -72,17 +72,14 @@ func TestPostgresReadRetriedAfterTerminate(t *testing.T) {
 // makes a request wait for one that is open — it never throws the open
 // ones away.
 func TestPostgresNearTheConnectionLimit(t *testing.T) {
-	dbURL := pgtest.NewDatabase(t)
+	// The role is made first, so it is dropped last, after its database.
+	base := pgtest.URL(t)
 	role := fmt.Sprintf("taskchat_limited_%d", time.Now().UnixNano())
-	pgtest.Exec(t, dbURL, fmt.Sprintf("create role %s login connection limit 6", role))
-	t.Cleanup(func() {
-		pgtest.Exec(t, dbURL, fmt.Sprintf("select pg_terminate_backend(pid) from pg_stat_activity where usename = '%s'", role))
-		pgtest.Exec(t, dbURL, "drop owned by "+role)
-		pgtest.Exec(t, dbURL, "drop role "+role)
-	})
+	pgtest.Exec(t, base, fmt.Sprintf("create role %s login password '%s' connection limit 6", role, role))
+	t.Cleanup(func() { pgtest.Exec(t, base, "drop role "+role) })
+	dbURL := pgtest.NewDatabase(t)
 	pgtest.Exec(t, dbURL, fmt.Sprintf("grant all on database %s to %s", pgtest.DatabaseName(t, dbURL), role))
-	pgtest.Exec(t, dbURL, fmt.Sprintf("grant all on schema public to %s", role))
-	limited := pgtest.WithUser(t, dbURL, role)
+	limited := pgtest.WithUser(t, dbURL, role, role)
 
 	// Four of the six connections are someone else's.
 	for range 4 {

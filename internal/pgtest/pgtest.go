@@ -343,15 +343,14 @@ func WithParam(t testing.TB, dbURL, key, value string) string {
 	return u.String()
 }
 
-// WithUser returns dbURL signing in as user, with no password (the test
-// server trusts local connections).
-func WithUser(t testing.TB, dbURL, user string) string {
+// WithUser returns dbURL signing in as user with password.
+func WithUser(t testing.TB, dbURL, user, password string) string {
 	t.Helper()
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.User = url.User(user)
+	u.User = url.UserPassword(user, password)
 	return u.String()
 }
 
