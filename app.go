@@ -66,7 +66,7 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	a.openStore(bg, opts)
 	a.background.Go(func() { a.sweep(bg) })
 	if llm := cfg.llm; llm.On {
-		a.agent = agent.NewLLM(agent.LLMConfig{BaseURL: llm.BaseURL, APIKey: llm.APIKey, Model: llm.Model, Timeout: llm.Timeout})
+		a.agent = agent.NewLLM(agent.LLMConfig{Provider: llm.Provider, BaseURL: llm.BaseURL, APIKey: llm.APIKey, Model: llm.Model, Timeout: llm.Timeout})
 		a.log.Info().Str("provider", llm.Provider).Str("model", llm.Model).Msg("LLM agent on; the offline agent answers when it fails")
 	}
 	a.standing.agent = a.agent.Name()

@@ -255,12 +255,14 @@ type provider struct {
 }
 
 // providers is the one table of LLM presets; the first is the default.
+// The default models were checked against each provider's published model
+// and deprecation lists on 2026-12-01 (see the README's table).
 var providers = []provider{
-	{"openai", "https://api.openai.com/v1", "gpt-4o-mini", "OPENAI_API_KEY"},
+	{"openai", "https://api.openai.com/v1", "gpt-6-luna", "OPENAI_API_KEY"},
 	{"huggingface", "https://router.huggingface.co/v1", "openai/gpt-oss-120b", "HF_TOKEN"},
-	{"gemini", "https://generativelanguage.googleapis.com/v1beta/openai/", "gemini-2.5-flash", "GEMINI_API_KEY"},
-	{"groq", "https://api.groq.com/openai/v1", "llama-3.3-70b-versatile", "GROQ_API_KEY"},
-	{"openrouter", "https://openrouter.ai/api/v1", "openai/gpt-4o-mini", "OPENROUTER_API_KEY"},
+	{"gemini", "https://generativelanguage.googleapis.com/v1beta/openai/", "gemini-3.5-flash-lite", "GEMINI_API_KEY"},
+	{"groq", "https://api.groq.com/openai/v1", "openai/gpt-oss-120b", "GROQ_API_KEY"},
+	{"openrouter", "https://openrouter.ai/api/v1", "openai/gpt-6-luna", "OPENROUTER_API_KEY"},
 	{"ollama", "http://localhost:11434/v1", "llama3.2", ""},
 }
 

@@ -261,7 +261,7 @@ func TestLLMFallsBackToOffline(t *testing.T) {
 		reason string
 		url    string
 	}{
-		{name: "malformed arguments", script: []http.HandlerFunc{calls("add_task", `{"title": "Buy gro`)}, reason: "malformed arguments"},
+		{name: "malformed arguments", script: []http.HandlerFunc{calls("add_task", `{"title": "Buy gro`)}, reason: "not a JSON object"},
 		{name: "unknown tool", script: []http.HandlerFunc{calls("add_task", `{"title":"x"}`, "drop_everything", `{}`)}, reason: "unknown tool"},
 		{name: "server error", script: []http.HandlerFunc{status(http.StatusInternalServerError)}, reason: "HTTP 500"},
 		{name: "bad request", script: []http.HandlerFunc{status(http.StatusBadRequest)}, reason: "HTTP 400"},
@@ -329,7 +329,7 @@ func TestLLMProviderSettings(t *testing.T) {
 			t.Errorf("health = %+v", hl)
 		}
 		chat(t, h, "p", "hello", nil)
-		if got := f.requests()[0]; got.auth != "Bearer gsk-test" || got.body["model"] != "llama-3.3-70b-versatile" {
+		if got := f.requests()[0]; got.auth != "Bearer gsk-test" || got.body["model"] != "openai/gpt-oss-120b" {
 			t.Errorf("sent auth %q model %v", got.auth, got.body["model"])
 		}
 	})
@@ -346,8 +346,8 @@ func TestLLMProviderSettings(t *testing.T) {
 	// Each provider's key variable alone is enough, as the README says; the
 	// key goes to that provider with its default model.
 	for keyVar, model := range map[string]string{
-		"OPENAI_API_KEY": "gpt-4o-mini", "HF_TOKEN": "openai/gpt-oss-120b", "GEMINI_API_KEY": "gemini-2.5-flash",
-		"GROQ_API_KEY": "llama-3.3-70b-versatile", "OPENROUTER_API_KEY": "openai/gpt-4o-mini",
+		"OPENAI_API_KEY": "gpt-6-luna", "HF_TOKEN": "openai/gpt-oss-120b", "GEMINI_API_KEY": "gemini-3.5-flash-lite",
+		"GROQ_API_KEY": "openai/gpt-oss-120b", "OPENROUTER_API_KEY": "openai/gpt-6-luna",
 	} {
 		t.Run(keyVar+" alone", func(t *testing.T) {
 			f := newFakeModel(t, text("hi"))

@@ -13,16 +13,18 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/rs/zerolog"
-	"github.com/sashabaranov/go-openai"
 
 	"github.com/taskchat/taskchat/internal/store"
 )
 
 // LLMConfig configures the LLM agent.
 type LLMConfig struct {
-	BaseURL string
-	APIKey  string
-	Model   string
+	// Provider names the preset whose dialect to speak ("gemini", …); ""
+	// or any other is OpenAI's.
+	Provider string
+	BaseURL  string
+	APIKey   string
+	Model    string
 	// Timeout bounds one model call, retries of a 429 or 503 included.
 	Timeout time.Duration
 	// TurnTimeout bounds the whole tool loop of a turn.
@@ -35,9 +37,8 @@ type LLMConfig struct {
 // OpenAI-compatible Chat Completions API. When the model fails, the turn is
 // answered by the offline agent instead, and the log says why.
 type LLM struct {
-	client *openai.Client
+	client *chatClient
 	cfg    LLMConfig
-	tools  []openai.Tool
 }
 
 // NewLLM returns the LLM agent. It does no I/O.
@@ -51,10 +52,8 @@ func NewLLM(cfg LLMConfig) *LLM {
 	if cfg.TurnTimeout <= 0 {
 		cfg.TurnTimeout = 2 * cfg.Timeout
 	}
-	oc := openai.DefaultConfig(cfg.APIKey)
-	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	oc.HTTPClient = retryingClient(cfg.Timeout)
-	return &LLM{client: openai.NewClientWithConfig(oc), cfg: cfg, tools: toolDefinitions()}
+	client := newChatClient(retryingClient(cfg.Timeout), cfg.BaseURL, cfg.APIKey, cfg.Model, dialects[strings.ToLower(cfg.Provider)])
+	return &LLM{client: client, cfg: cfg}
 }
 
 // retryingClient retries only answers that mean "busy, try again" — 429 and
@@ -104,17 +103,6 @@ const SystemPrompt = `You are taskchat, a friendly assistant that manages the us
 - Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed).
 - For anything else, answer briefly and say what you can do with tasks.`
 
-// toolDefinitions gives the model the tool table as function tools.
-func toolDefinitions() []openai.Tool {
-	defs := make([]openai.Tool, len(tools))
-	for i, t := range tools {
-		defs[i] = openai.Tool{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
-			Name: t.name, Description: t.description, Parameters: t.params,
-		}}
-	}
-	return defs
-}
-
 // modelError is a failure of the model (not of the store): the turn falls back.
 type modelError struct{ reason string }
 
@@ -147,45 +135,86 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	msgs := append([]openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleSystem, Content: SystemPrompt}}, promptOf(history, in.Message)...)
+	msgs := append([]json.RawMessage{chatMessage("system", SystemPrompt)}, promptOf(history, in.Message)...)
 
-	for range l.cfg.MaxCalls {
+	for n := range l.cfg.MaxCalls {
 		callCtx, cancelCall := context.WithTimeout(turnCtx, l.cfg.Timeout)
-		comp, err := l.client.CreateChatCompletion(callCtx, openai.ChatCompletionRequest{
-			Model: l.cfg.Model, Messages: msgs, Tools: l.tools,
-		})
+		a, err := l.client.complete(callCtx, msgs)
 		cancelCall()
 		if err != nil {
-			return "", &modelError{reason: describeCallError(err)}
+			return "", &modelError{reason: describeCallError(err, l.cfg.APIKey, in.Message)}
 		}
-		if len(comp.Choices) == 0 {
-			return "", &modelError{reason: "the model answered with no choices"}
+		calls, echo, text, err := l.read(a, n)
+		if err != nil {
+			return "", err
 		}
-		msg := comp.Choices[0].Message
-		if len(msg.ToolCalls) == 0 {
-			text := strings.TrimSpace(msg.Content)
-			if text == "" {
-				return "", &modelError{reason: "the model answered with neither text nor tool calls"}
-			}
+		if len(calls) == 0 {
 			return truncate(text, MaxReplyChars), nil
 		}
-		// Check every call before running any, so a bad one falls back
-		// with nothing done.
-		for _, tc := range msg.ToolCalls {
-			if reason := checkToolCall(tc); reason != "" {
-				return "", &modelError{reason: reason}
-			}
-		}
-		msgs = append(msgs, msg)
-		for _, tc := range msg.ToolCalls {
-			res, err := in.Tools.Call(ctx, tc.Function.Name, json.RawMessage(tc.Function.Arguments))
+		msgs = append(msgs, echo)
+		for _, c := range calls {
+			args, _ := c.arguments()
+			res, err := in.Tools.Call(ctx, c.Function.Name, args)
 			if err != nil {
 				return "", err
 			}
-			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, Content: string(res), ToolCallID: tc.ID})
+			msgs = append(msgs, toolMessage(c.ID, res))
 		}
 	}
 	return "", &modelError{reason: fmt.Sprintf("no answer after %d model calls", l.cfg.MaxCalls)}
+}
+
+// read makes sense of the model's n-th answer: the calls to run and the
+// message that goes back into the conversation for them, or its final
+// text. Every call is checked before any runs, so a bad one falls back
+// with nothing done.
+func (l *LLM) read(a answer, n int) (calls []wireCall, echo json.RawMessage, text string, err error) {
+	calls = a.toolCalls
+	text = strings.TrimSpace(a.content)
+	written := false
+	if len(calls) == 0 {
+		if tc, ok := textToolCalls(text); ok {
+			calls, written = tc, true
+		} else if looksLikeMarkup(text) {
+			return nil, nil, "", &modelError{reason: "the model wrote a tool call as text that names no known tool or holds no valid arguments"}
+		}
+	}
+	if len(calls) == 0 {
+		if text == "" {
+			return nil, nil, "", &modelError{reason: "the model answered with neither text nor tool calls"}
+		}
+		return nil, nil, text, nil
+	}
+	for i := range calls {
+		if reason := checkToolCall(calls[i]); reason != "" {
+			return nil, nil, "", &modelError{reason: reason}
+		}
+		if calls[i].ID == "" {
+			calls[i].ID = fmt.Sprintf("call_%d_%d", n, i)
+		}
+	}
+	a.toolCalls = calls
+	if written {
+		// The calls go back as the calls they were meant to be.
+		echo, err = json.Marshal(map[string]any{"role": "assistant", "content": nil, "tool_calls": normalCalls(calls)})
+	} else {
+		echo, err = a.echo()
+	}
+	if err != nil {
+		return nil, nil, "", &modelError{reason: "the model's answer could not be sent back: " + err.Error()}
+	}
+	return calls, echo, "", nil
+}
+
+// normalCalls writes calls read from text in the standard shape, arguments
+// as a JSON string.
+func normalCalls(calls []wireCall) []map[string]any {
+	out := make([]map[string]any, len(calls))
+	for i, c := range calls {
+		args, _ := c.arguments()
+		out[i] = map[string]any{"id": c.ID, "type": "function", "function": map[string]any{"name": c.Function.Name, "arguments": string(args)}}
+	}
+	return out
 }
 
 // The model's context is built to a budget in bytes, not a count of
@@ -200,11 +229,11 @@ const (
 
 // promptOf turns the conversation's history (ending with the current user
 // message) into the model's messages, newest last, within the budget.
-func promptOf(history []store.Message, current string) []openai.ChatCompletionMessage {
+func promptOf(history []store.Message, current string) []json.RawMessage {
 	if len(history) == 0 {
-		return []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: current}}
+		return []json.RawMessage{chatMessage("user", current)}
 	}
-	var out []openai.ChatCompletionMessage
+	var out []json.RawMessage
 	used := 0
 	for i := len(history) - 1; i >= 0; i-- {
 		m := history[i]
@@ -219,7 +248,7 @@ func promptOf(history []store.Message, current string) []openai.ChatCompletionMe
 			}
 		}
 		used += len(content)
-		out = append(out, openai.ChatCompletionMessage{Role: m.Role, Content: content})
+		out = append(out, chatMessage(m.Role, content))
 	}
 	slices.Reverse(out)
 	return out
@@ -239,40 +268,17 @@ func truncateBytes(s string, n int) string {
 }
 
 // checkToolCall returns why a tool call cannot be run, or "".
-func checkToolCall(tc openai.ToolCall) string {
+func checkToolCall(tc wireCall) string {
 	if tc.Type != "" && tc.Type != "function" {
-		return fmt.Sprintf("the model asked for a %q tool call", tc.Type)
+		return fmt.Sprintf("the model asked for a %q tool call", truncate(tc.Type, 32))
 	}
 	if _, ok := toolNamed(tc.Function.Name); !ok {
 		return fmt.Sprintf("the model asked for an unknown tool %q", truncate(tc.Function.Name, 64))
 	}
-	args := strings.TrimSpace(tc.Function.Arguments)
-	if args == "" {
-		return ""
-	}
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(args), &obj); err != nil {
-		return fmt.Sprintf("the model sent malformed arguments for %s", tc.Function.Name)
+	if _, ok := tc.arguments(); !ok {
+		return fmt.Sprintf("the model sent arguments for %s that are not a JSON object", tc.Function.Name)
 	}
 	return ""
-}
-
-// describeCallError says why a model call failed, without echoing what the
-// provider returned (it may quote the conversation).
-func describeCallError(err error) string {
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
-	switch {
-	case errors.As(err, &apiErr):
-		return fmt.Sprintf("the model API answered HTTP %d", apiErr.HTTPStatusCode)
-	case errors.As(err, &reqErr) && reqErr.HTTPStatusCode != 0:
-		return fmt.Sprintf("the model API answered HTTP %d", reqErr.HTTPStatusCode)
-	case errors.Is(err, context.DeadlineExceeded):
-		return "the model call timed out"
-	case errors.Is(err, context.Canceled):
-		return "the request was canceled"
-	}
-	return "the model API could not be reached"
 }
 
 func truncate(s string, n int) string {
