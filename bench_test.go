@@ -25,7 +25,8 @@ import (
 // The rate limit is on (its statement runs in every turn) but never reached.
 func benchApp(b *testing.B, dbURL string, extra ...string) *taskchat.App {
 	b.Helper()
-	env := map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn", "CHAT_RATE_LIMIT": "1000000000"}
+	// As deployed with auth on: the per-user count, no per-address one.
+	env := map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn", "CHAT_RATE_LIMIT": "1000000000", "CHAT_ADDRESS_RATE_LIMIT": "0"}
 	for i := 0; i+1 < len(extra); i += 2 {
 		env[extra[i]] = extra[i+1]
 	}

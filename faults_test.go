@@ -57,14 +57,31 @@ func TestPostgresReadRetriedAfterTerminate(t *testing.T) {
 	dbURL := pgtest.NewDatabase(t)
 	h := newApp(t, map[string]string{"DATABASE_URL": pgtest.WithParam(t, dbURL, "application_name", "taskchat-terminate")})
 	chat(t, h, "kill", "Add a task to buy groceries", nil)
-	for range 3 {
+	kill := func() {
 		pgtest.Exec(t, dbURL, "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'taskchat-terminate'")
+	}
+	for range 3 {
+		kill()
 		if res := do(t, h, "GET", "/api/kill/tasks", nil); res.Code != http.StatusOK {
 			t.Fatalf("GET tasks after the backends were terminated = %d %s", res.Code, res.Body)
 		}
+		kill()
 		if res := do(t, h, "GET", "/api/kill/conversations", nil); res.Code != http.StatusOK {
 			t.Fatalf("GET conversations after the backends were terminated = %d %s", res.Code, res.Body)
 		}
+		// Connections are handed out unpinged: a turn's first round trip
+		// finds a dead one out, and is sent again on another.
+		kill()
+		if res := postChat(t, h, "kill", `{"message":"add a task to survive a restart"}`); res.Code != http.StatusOK {
+			t.Fatalf("a chat turn after the backends were terminated = %d %s", res.Code, res.Body)
+		}
+		kill()
+		if res, _, e := taskReq(t, h, "POST", "/api/kill/tasks", `{"title":"Survive again"}`); res.Code != http.StatusCreated {
+			t.Fatalf("a new task after the backends were terminated = %d %+v", res.Code, e)
+		}
+	}
+	if ts := tasksOf(t, h, "kill", "all"); len(ts) != 7 {
+		t.Errorf("%d tasks, want 7: a retry ran twice or not at all", len(ts))
 	}
 }
 

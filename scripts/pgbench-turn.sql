@@ -1,9 +1,20 @@
 -- One offline-agent chat turn ("Add a task to buy groceries" in an existing
 -- conversation), statement for statement and round trip for round trip as
--- the PostgreSQL store sends it. scripts/bench runs it with pgbench.
+-- the PostgreSQL store sends it — the turn's outcome key and lock included
+-- (auth on: no per-address count). scripts/bench runs it with pgbench.
 \set n random(1, :clients)
+\set k random(1, 1000000000000)
 \startpipeline
 begin;
+with claim as (
+	insert into idempotency_keys (user_id, key, request_hash) values ('pgbench' || :n, '~' || :k, '')
+	on conflict (user_id, key) do update set request_hash = excluded.request_hash, response = null, created_at = now()
+	where idempotency_keys.created_at < now() - interval '24 hours'
+		or (idempotency_keys.response is null and idempotency_keys.created_at < now() - interval '5 minutes')
+	returning 1
+)
+select exists (select 1 from claim);
+select pg_advisory_xact_lock(hashtextextended('taskchat turn ' || ('pgbench' || :n) || ' ' || ('~' || :k), 0));
 with past as (
 	delete from chat_rate where user_id = 'pgbench' || :n and window_start < date_trunc('minute', now())
 )
@@ -21,7 +32,17 @@ with c as (
 )
 select m.id, m.created_at, c.id, c.title, c.message_count, c.created_at, c.updated_at from c, m;
 \endpipeline
-insert into tasks (user_id, title, description) values ('pgbench' || :n, 'Buy groceries', '')
+with u as (
+	update task_counts set n = n + 1 where user_id = 'pgbench' || :n and n < 10000 returning n
+), i as (
+	insert into task_counts (user_id, n)
+	select 'pgbench' || :n, (select count(*) from tasks where user_id = 'pgbench' || :n) + 1
+	where not exists (select 1 from task_counts where user_id = 'pgbench' || :n)
+	on conflict (user_id) do nothing
+	returning n
+), c as (select n from u union all select n from i)
+insert into tasks (user_id, title, description, completed, created_at, updated_at)
+select 'pgbench' || :n, 'Buy groceries', '', false, clock_timestamp(), clock_timestamp() from c where c.n <= 10000
 	returning id, title, description, completed, created_at, updated_at;
 \startpipeline
 with c as (
@@ -36,5 +57,6 @@ with c as (
 	from c returning id, created_at
 )
 select m.id, m.created_at, c.id, c.title, c.message_count, c.created_at, c.updated_at from c, m;
+update idempotency_keys set response = '{"conversation_id":1,"response":"Added"}' where user_id = 'pgbench' || :n and key = '~' || :k;
 commit;
 \endpipeline

@@ -486,10 +486,14 @@ var refEdges = []string{"the", "my", "a", "an", "this", "that", "both", "task", 
 	"which", "says", "saying", "labelled", "status", "from", "off", "of", "for", "is", "are", "as", "'s", "now", "please",
 	"just", "all", "also", "to", "too", "anymore", "there", "here"}
 
+// refTails end a reference without naming the task.
+var refTails = append(slices.Clip(listTails), phrases("from my list", "off my list", "from the list", "off the list", "from my tasks",
+	"from my to-do list", "from my todo list", "from the task list", "off my to-do list")...)
+
 // trimRef drops what surrounds a reference: articles, "task", "the one
 // called", "from my list", punctuation.
 func trimRef(c clause) clause {
-	if n := tailLen(c, append(slices.Clip(listTails), phrases("from my list", "off my list", "from the list", "off the list", "from my tasks", "from my to-do list", "from my todo list", "from the task list", "off my to-do list")...)); n > 0 {
+	if n := tailLen(c, refTails); n > 0 {
 		c = c.sub(0, c.n()-n)
 	}
 	i, j := 0, c.n()

@@ -1,5 +1,11 @@
 package agent
 
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+)
+
 // The offline agent's vocabulary, as data: the words that decide what a
 // message asks for, and the words around them that carry no meaning. The
 // parser (parse.go) reads a message through these tables; extending what it
@@ -9,12 +15,36 @@ package agent
 // own words after tokenizing ("what's" is "what" "'s").
 type phrase []string
 
+// The rules call it inline with their own lists, on every message, so each
+// list is split once and then served from a cache (the result is shared:
+// never change it).
 func phrases(ss ...string) []phrase {
+	var h maphash.Hash
+	h.SetSeed(phraseSeed)
+	for _, s := range ss {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	key := h.Sum64()
+	if e, ok := phraseCache.Load(key); ok && slices.Equal(e.(*phraseList).src, ss) {
+		return e.(*phraseList).out
+	}
 	out := make([]phrase, len(ss))
 	for i, s := range ss {
 		out[i] = splitWords(s)
 	}
+	phraseCache.Store(key, &phraseList{src: slices.Clone(ss), out: out})
 	return out
+}
+
+var (
+	phraseSeed  = maphash.MakeSeed()
+	phraseCache sync.Map // hash of the strings → *phraseList
+)
+
+type phraseList struct {
+	src []string
+	out []phrase
 }
 
 // fillers open or close a request without changing it.

@@ -3,6 +3,8 @@ package agent
 import (
 	"slices"
 	"strings"
+	"sync"
+	"unsafe"
 )
 
 // The offline agent's parser: a message becomes sentences, sentences become
@@ -225,14 +227,37 @@ func (c clause) at(i int, p phrase) bool {
 
 // longest is the length of the longest phrase of list starting at i.
 func (c clause) longest(i int, list []phrase) int {
+	if i < 0 || i >= len(c.toks) || len(list) == 0 || c.toks[i].kind == tQuoted {
+		return 0
+	}
 	best := 0
-	for _, p := range list {
+	for _, p := range firstWords(list)[c.toks[i].low] {
 		if len(p) > best && c.at(i, p) {
 			best = len(p)
 		}
 	}
 	return best
 }
+
+// firstWords indexes a list of phrases by their first word. The lists are
+// the lexicon's and phrases()'s, fixed once made, so each is indexed once,
+// by where it lives.
+func firstWords(list []phrase) map[string][]phrase {
+	key := unsafe.SliceData(list)
+	if idx, ok := phraseIndex.Load(key); ok {
+		return idx.(map[string][]phrase)
+	}
+	idx := map[string][]phrase{}
+	for _, p := range list {
+		if len(p) > 0 {
+			idx[p[0]] = append(idx[p[0]], p)
+		}
+	}
+	phraseIndex.Store(key, idx)
+	return idx
+}
+
+var phraseIndex sync.Map // *phrase (a list's first) → map[string][]phrase
 
 // find is the first index at or after from where a phrase of list starts,
 // and its length; -1 when none does.

@@ -71,12 +71,14 @@ func leadingVerbs(c clause) []verbMatch {
 	forms := verbForms(c.toks[0].low)
 	for _, f := range families {
 		best := 0
-		for _, p := range f.verbs {
-			if len(p) <= best || len(p) > c.n() || !slices.Contains(forms, p[0]) {
-				continue
-			}
-			if len(p) == 1 || c.sub(1, c.n()).at(0, p[1:]) {
-				best = len(p)
+		for _, form := range forms {
+			for _, p := range firstWords(f.verbs)[form] {
+				if len(p) <= best || len(p) > c.n() {
+					continue
+				}
+				if len(p) == 1 || c.sub(1, c.n()).at(0, p[1:]) {
+					best = len(p)
+				}
 			}
 		}
 		if best > 0 {
@@ -178,6 +180,10 @@ func parseClause(c clause) intent {
 	return in
 }
 
+// chatFillers carry no meaning in chit-chat.
+var chatFillers = append(slices.Clip(leadFillers), phrases("for now", "for today", "for tonight", "for the day", "today", "tonight",
+	"there", "so much", "again")...)
+
 // chitChat reports a clause made only of greetings, thanks, declines,
 // goodbyes, help and fillers, and which of them it is (goodbye over thanks
 // over a decline over a greeting).
@@ -205,7 +211,7 @@ func chitChat(c clause) (intentKind, bool) {
 				best, bestKind = n, g.k
 			}
 		}
-		if n := c.longest(i, append(slices.Clip(leadFillers), phrases("for now", "for today", "for tonight", "for the day", "today", "tonight", "there", "so much", "again")...)); n > best {
+		if n := c.longest(i, chatFillers); n > best {
 			i += n
 			continue
 		}

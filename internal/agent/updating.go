@@ -11,6 +11,9 @@ var updateSeparators = phrases("to", "into", "as", ":", "->", "=>", "=", "so it 
 	"should say", "should read", "should be", "say", "says",
 	"new title", ", new title", "with the title", "with title", "saying", "that says", "-", "—")
 
+// replaceSeparators are "replace task 3 with …"'s.
+var replaceSeparators = append(slices.Clip(updateSeparators), phrases("with", "by")...)
+
 // titleFields and descFields name which field a change is to.
 var (
 	titleFields = phrases("title", "name", "text", "wording")
@@ -34,7 +37,7 @@ func parseUpdate(c clause, n int) (intent, bool) {
 	seps := updateSeparators
 	switch c.word(0) {
 	case "replace": // "replace task 3 with …"
-		seps = append(slices.Clip(seps), phrases("with", "by")...)
+		seps = replaceSeparators
 	case "describe": // "describe task 3 as …"
 		descMode = true
 	}

@@ -115,7 +115,20 @@ type Relay struct {
 	conns    map[net.Conn]bool
 	wg       sync.WaitGroup
 	onCommit func(msg []byte) CommitCut
+
+	delay     atomic.Int64 // one-way delay of every chunk, in nanoseconds
+	exchanges atomic.Int64
 }
+
+// SetDelay delays every chunk by oneWay in each direction, so a round trip
+// over the relay takes twice that more: a database across a network.
+func (r *Relay) SetDelay(oneWay time.Duration) { r.delay.Store(int64(oneWay)) }
+
+// Exchanges counts the round trips clients have made through the relay: a
+// client's message that follows the server's answer (or opens the
+// connection) starts one. Messages a client sends back to back without
+// waiting — a pipeline — are one.
+func (r *Relay) Exchanges() int64 { return r.exchanges.Load() }
 
 // CommitCut says what happens to a connection that sends a commit.
 type CommitCut int
@@ -245,13 +258,19 @@ func (r *Relay) pipe(client, server net.Conn) {
 		return d(msg)
 	}
 	done := make(chan struct{}, 2)
-	var mute atomic.Bool // once a commit is passed to be cut after, its answer never reaches the client
+	var mute atomic.Bool     // once a commit is passed to be cut after, its answer never reaches the client
+	var answered atomic.Bool // the server spoke since the client last did
+	answered.Store(true)
 	go func() {
 		defer func() { done <- struct{}{} }()
 		buf := make([]byte, 64<<10)
 		for {
 			n, err := server.Read(buf)
+			if d := time.Duration(r.delay.Load()); n > 0 && d > 0 {
+				time.Sleep(d)
+			}
 			if n > 0 && !mute.Load() {
+				answered.Store(true)
 				if _, werr := client.Write(buf[:n]); werr != nil {
 					return
 				}
@@ -266,6 +285,12 @@ func (r *Relay) pipe(client, server net.Conn) {
 		buf := make([]byte, 64<<10)
 		for {
 			n, err := client.Read(buf)
+			if d := time.Duration(r.delay.Load()); n > 0 && d > 0 {
+				time.Sleep(d)
+			}
+			if n > 0 && answered.Swap(false) {
+				r.exchanges.Add(1)
+			}
 			if n > 0 {
 				cut := PassCommit
 				if bytes.Contains(buf[:n], []byte("commit\x00")) {

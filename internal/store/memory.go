@@ -32,6 +32,7 @@ type memData struct {
 	nextTask, nextConv, nextMsg int64
 	activity                    int64 // orders conversations by last activity; never reused
 	tasks                       map[int64]Task
+	owned                       map[string]map[int64]bool // each user's task ids, so a list costs one user's tasks
 	convs                       map[int64]*memConv
 	rates                       map[string]memRate
 	keys                        map[memKey]memIdem
@@ -66,6 +67,7 @@ type memConv struct {
 func NewMemory() *Memory {
 	return &Memory{data: memData{
 		tasks:    make(map[int64]Task),
+		owned:    make(map[string]map[int64]bool),
 		convs:    make(map[int64]*memConv),
 		rates:    make(map[string]memRate),
 		keys:     make(map[memKey]memIdem),
@@ -325,8 +327,23 @@ func (tx *memTx) AddTask(ctx context.Context, userID string, nt NewTask) (Task, 
 	t := Task{ID: tx.d.nextTask, UserID: userID, Title: nt.Title, Description: nt.Description,
 		Completed: nt.Completed, CreatedAt: now, UpdatedAt: now}
 	tx.d.tasks[t.ID] = t
-	tx.undo = append(tx.undo, func() { delete(tx.d.tasks, t.ID); tx.d.nextTask-- })
+	tx.own(userID, t.ID, true)
+	tx.undo = append(tx.undo, func() { delete(tx.d.tasks, t.ID); tx.own(userID, t.ID, false); tx.d.nextTask-- })
 	return t, nil
+}
+
+// own records, or forgets, that userID has task id.
+func (tx *memTx) own(userID string, id int64, has bool) {
+	ids := tx.d.owned[userID]
+	if ids == nil {
+		ids = map[int64]bool{}
+		tx.d.owned[userID] = ids
+	}
+	if has {
+		ids[id] = true
+	} else {
+		delete(ids, id)
+	}
 }
 
 func (tx *memTx) GetTask(_ context.Context, userID string, id int64) (Task, error) {
@@ -376,7 +393,8 @@ func (tx *memTx) ListTasks(_ context.Context, userID string, q TaskQuery) ([]Tas
 	// With a limit, only the page is kept as the tasks are scanned, so a
 	// page costs the same however many tasks there are.
 	out := []Task{}
-	for _, t := range tx.d.tasks {
+	for id := range tx.d.owned[userID] {
+		t := tx.d.tasks[id]
 		if !selects(q, userID, t) || q.After != 0 && order(t, after) <= 0 {
 			continue
 		}
@@ -400,9 +418,12 @@ func (tx *memTx) ListTasks(_ context.Context, userID string, q TaskQuery) ([]Tas
 }
 
 func (tx *memTx) CountTasks(_ context.Context, userID string, q TaskQuery) (int, error) {
+	if (q.Filter == "" || q.Filter == TasksAll) && len(q.Contains) == 0 {
+		return len(tx.d.owned[userID]), nil
+	}
 	n := 0
-	for _, t := range tx.d.tasks {
-		if selects(q, userID, t) {
+	for id := range tx.d.owned[userID] {
+		if selects(q, userID, tx.d.tasks[id]) {
 			n++
 		}
 	}
@@ -456,7 +477,8 @@ func (tx *memTx) DeleteTask(_ context.Context, userID string, id int64) (Task, e
 		return Task{}, err
 	}
 	delete(tx.d.tasks, id)
-	tx.undo = append(tx.undo, func() { tx.d.tasks[id] = old })
+	tx.own(userID, id, false)
+	tx.undo = append(tx.undo, func() { tx.d.tasks[id] = old; tx.own(userID, id, true) })
 	return old, nil
 }
 

@@ -88,7 +88,40 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 		p.log.Warn().Str("problem", problem).Msg("schema")
 	}
 	p.current.Store(s)
+	// The connections opened before the schema was known (the one that
+	// checked it) prepare their statements now.
+	for _, c := range p.pool.AcquireAllIdle(ctx) {
+		p.warm(ctx, c.Conn(), s)
+		c.Release()
+	}
 	return nil
+}
+
+// warm prepares every statement of the schema on c in one round trip. It
+// queues them all in one batch with no arguments: pgx prepares the new
+// statements of a batch together, in one pipeline, before it binds any, and
+// then, finding no arguments for the first, sends nothing more. The
+// statements stay prepared and in the connection's cache.
+func (p *Postgres) warm(ctx context.Context, c *pgx.Conn, s *schema) {
+	if c.Config().DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
+		return // the exec and simple modes prepare nothing
+	}
+	data := c.PgConn().CustomData()
+	if data["taskchat schema"] == s {
+		return
+	}
+	b := &pgx.Batch{}
+	for _, sql := range s.sql.all() {
+		b.Queue(sql)
+	}
+	err := c.SendBatch(ctx, b).Close()
+	if _, ok := errors.AsType[pgx.ErrPreprocessingBatch](err); !ok || !strings.Contains(err.Error(), "(build)") {
+		// Not the expected refusal to bind: the statements are prepared
+		// one by one as turns first use them instead.
+		p.log.Debug().Err(err).Msg("could not prepare the statements ahead")
+		return
+	}
+	data["taskchat schema"] = s
 }
 
 // prepareSchema inspects the database and, when it is behind, migrates it

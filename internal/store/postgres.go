@@ -112,6 +112,19 @@ func OpenPostgres(opts PostgresOptions) (*Postgres, error) {
 	var p *Postgres
 	cc.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { p.logApplied(n) }
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	// No ping before a connection is handed out: it would cost every turn
+	// at a person's pace a round trip. A connection that died is found out
+	// by the first batch sent on it, which is retried where nothing of it
+	// can have happened (see turnStart, call).
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	// A new connection prepares every statement in one round trip when it
+	// opens, so no turn pays a prepare.
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		if s := p.current.Load(); s != nil {
+			p.warm(ctx, c, s)
+		}
+		return nil
+	}
 	if !strings.Contains(opts.URL, "pool_max_conns") {
 		// pgx's default, max(4, cores), starves a workload whose turns
 		// spend most of their time waiting on round trips: on two cores, 4

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -92,7 +94,7 @@ type statements struct {
 	addTask, getTask, updateTask   string
 	deleteTask                     string
 	listTasks                      map[TaskSort]string
-	countTasks, lockUserTasks      string
+	countTasks, recountTasks       string
 	startNew, appendMessage        string
 	getConv, listConvs             string
 	deleteConv, deleteConvs        string
@@ -127,9 +129,38 @@ func bounded(param string, max int) string {
 	return param
 }
 
+// all is every statement, for preparing them ahead.
+func (st statements) all() []string {
+	var out []string
+	v := reflect.ValueOf(st)
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			if sql := f.String(); isStatement(sql) {
+				out = append(out, sql)
+			}
+		case reflect.Map:
+			for _, k := range f.MapKeys() {
+				out = append(out, f.MapIndex(k).String())
+			}
+		}
+	}
+	slices.Sort(out)
+	// And the transaction statements batches send, last: warm needs the
+	// first statement to take arguments.
+	return append(slices.Compact(out), "begin", "commit", "rollback")
+}
+
+// isStatement tells a single statement from the column lists and the
+// multi-statement sweep among the fields.
+func isStatement(sql string) bool {
+	head, _, _ := strings.Cut(strings.TrimSpace(sql), " ")
+	return !strings.Contains(sql, ";") && slices.Contains([]string{"select", "insert", "update", "delete", "with"}, strings.ToLower(head))
+}
+
 func buildStatements(s *schema) statements {
 	var st statements
-	taskStatements(&st, s.tasks)
+	taskStatements(&st, s.tasks, s.own)
 	userStatements(&st, s.users)
 	conversationStatements(&st, s.convs)
 	admissionStatements(&st, s.own)
@@ -139,7 +170,7 @@ func buildStatements(s *schema) statements {
 // taskStatements builds the task queries. A description column may be
 // missing, nullable (no description is NULL there) or NOT NULL (no
 // description is the empty string).
-func taskStatements(st *statements, t taskTable) {
+func taskStatements(st *statements, t taskTable, own string) {
 	user := "user_id = $1" + t.userCast
 	desc := "''"
 	if t.description {
@@ -166,21 +197,36 @@ func taskStatements(st *statements, t taskTable) {
 	if t.description {
 		descCol = `, "description"`
 	}
-	// $5 is the most tasks the user may have (0: no limit); with a limit,
-	// lockUserTasks runs first in the same transaction, so adds that race
-	// count each other.
-	// In a select, $1 needs one type for both its uses: the column's, or
+	// In a select, $1 needs one type for all its uses: the column's, or
 	// text for any text column (varchar would differ from text).
 	uc := t.userCast
 	if uc == "" {
 		uc = "::text"
 	}
-	st.addTask = fmt.Sprintf(`insert into %s (user_id, title%s, %s, created_at, updated_at)
-select $1%s, %s%s, $4::bool, %s, %s
-where $5::int = 0 or (select count(*) from %s where user_id = $1%s) < $5::int
-returning %s`,
-		t.table, descCol, t.completed, uc, bounded("$2", t.titleMax), descInsert, now, now, t.table, uc, cols)
-	st.lockUserTasks = `select pg_advisory_xact_lock(hashtextextended('taskchat tasks ' || $1::text, 0))`
+	counts := pgx.Identifier{own, "task_counts"}.Sanitize()
+	// addTask adds a task, and with a limit ($5 > 0) only while the user's
+	// row in task_counts is under it: the row's update serializes a user's
+	// adds, so racing ones count each other. A user without a row gets one
+	// from a count of their tasks. No row back means the limit (or a race
+	// for the first row): recountTasks says which.
+	st.addTask = strings.NewReplacer("COUNTS", counts, "TASKS", t.table, "UC", uc).Replace(fmt.Sprintf(`with u as (
+	update COUNTS set n = n + 1 where $5::int > 0 and user_id = $1::text and n < $5::int returning n
+), i as (
+	insert into COUNTS (user_id, n)
+	select $1::text, (select count(*) from TASKS where user_id = $1UC) + 1
+	where $5::int > 0 and not exists (select 1 from COUNTS where user_id = $1::text)
+	on conflict (user_id) do nothing
+	returning n
+), c as (
+	select n from u union all select n from i union all select 0 where $5::int = 0
+)
+insert into TASKS (user_id, title%s, %s, created_at, updated_at)
+select $1UC, %s%s, $4::bool, %s, %s from c where $5::int = 0 or c.n <= $5::int
+returning %s`, descCol, t.completed, bounded("$2", t.titleMax), descInsert, now, now, cols))
+	st.recountTasks = strings.NewReplacer("COUNTS", counts, "TASKS", t.table, "UC", uc).Replace(`insert into COUNTS (user_id, n)
+values ($1::text, (select count(*) from TASKS where user_id = $1UC))
+on conflict (user_id) do update set n = excluded.n
+returning n`)
 	// $2 is a filter, $3 the title's words as LIKE patterns.
 	selected := fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all ($3::text[])`, user, t.completed)
 	st.countTasks = fmt.Sprintf(`select count(*)::int from %s where %s`, t.table, selected)
@@ -189,7 +235,12 @@ returning %s`,
 	%s = case when $6::bool then not %s else coalesce($5::bool, %s) end, updated_at = %s
 where id = $2::bigint and %s returning %s`,
 		t.table, bounded("$3", t.titleMax), descSet, t.completed, t.completed, t.completed, now, user, cols)
-	st.deleteTask = fmt.Sprintf(`delete from %s where id = $2::bigint and %s returning %s`, t.table, user, cols)
+	st.deleteTask = fmt.Sprintf(`with d as (
+	delete from %s where id = $2::bigint and %s returning %s
+), c as (
+	update %s set n = n - 1 where user_id = $1::text and n > 0 and exists (select 1 from d)
+)
+select * from d`, t.table, user, cols, counts)
 
 	// $2 is a filter, $3 a task id to start after, $4 a limit and $5 the
 	// title's words as LIKE patterns.

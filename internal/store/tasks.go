@@ -30,30 +30,28 @@ func taskRow(ctx context.Context, q db, id int64, sql string, args ...any) (Task
 	return t, err
 }
 
-// addTask inserts a task unless the user has max tasks (0: no limit). With
-// a limit, the user's adds are serialized by a lock taken in the same
-// round trip, so two adds racing at max-1 cannot both pass.
+// addTask inserts a task unless the user has max tasks (0: no limit): one
+// statement, whose counter row serializes the user's adds. When it adds
+// nothing, the user's tasks are counted afresh — the counter may have
+// drifted (tasks deleted by another application on an adopted table) or a
+// first add raced another — and it is tried once more if there is room.
 func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask, max int) (Task, error) {
 	if !acceptsUser(s.tasks.userCast, userID) {
 		return Task{}, fmt.Errorf("user id %q for %s: %w", userID, s.tasks.table, ErrUnknownUser)
 	}
 	args := []any{userID, t.Title, t.Description, t.Completed, max}
-	var task Task
-	var err error
-	if max == 0 {
-		task, err = scanTask(q.QueryRow(ctx, s.sql.addTask, args...))
-	} else {
-		b := &pgx.Batch{}
-		b.Queue(s.sql.lockUserTasks, userID)
-		b.Queue(s.sql.addTask, args...).QueryRow(func(row pgx.Row) error {
-			task, err = scanTask(row)
-			return err
-		})
-		if berr := q.SendBatch(ctx, b).Close(); err == nil {
-			err = berr
-		}
+	task, err := scanTask(q.QueryRow(ctx, s.sql.addTask, args...))
+	if max == 0 || !errors.Is(err, pgx.ErrNoRows) {
+		return task, err
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
+	var n int
+	if err := q.QueryRow(ctx, s.sql.recountTasks, userID).Scan(&n); err != nil {
+		return Task{}, err
+	}
+	if n < max {
+		task, err = scanTask(q.QueryRow(ctx, s.sql.addTask, args...))
+	}
+	if errors.Is(err, pgx.ErrNoRows) || n >= max {
 		return Task{}, fmt.Errorf("%w: %d tasks", ErrTaskLimit, max)
 	}
 	return task, err

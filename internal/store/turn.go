@@ -45,6 +45,27 @@ func (p *Postgres) turnConn(ctx context.Context) (*lease, *schema, error) {
 	return c, s, nil
 }
 
+// opened takes a connection for a unit of work and runs its first round
+// trip there. Connections are handed out unpinged, so one that died since
+// it was last used is found out here: the round trip is sent again, once,
+// on another. That is safe because a first round trip commits nothing.
+func (p *Postgres) opened(ctx context.Context, first func(*lease, *schema) error) (*lease, *schema, error) {
+	for attempt := 0; ; attempt++ {
+		c, s, err := p.turnConn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = first(c, s)
+		if err == nil {
+			return c, s, nil
+		}
+		c.Release()
+		if attempt > 0 || ctx.Err() != nil || !errors.Is(err, ErrUnavailable) || !connectionDied(err) {
+			return nil, nil, err
+		}
+	}
+}
+
 // admission is what the turn's first batch found out.
 type admission struct {
 	claimed   bool    // the idempotency key is this turn's (true without a key)
@@ -155,14 +176,18 @@ func (p *Postgres) replay(ctx context.Context, conn *lease, s *schema, t Turn) (
 func (p *Postgres) StartTurn(ctx context.Context, t Turn) (Conversation, json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	conn, s, err := p.turnConn(ctx)
+	var conv Conversation
+	var replay json.RawMessage
+	conn, _, err := p.opened(ctx, func(c *lease, s *schema) (err error) {
+		conv, replay, err = p.startTurn(ctx, c, s, t)
+		return err
+	})
 	if err != nil {
 		return Conversation{}, nil, err
 	}
 	defer conn.Release()
-	conv, replay, err := p.startTurn(ctx, conn, s, t)
-	if err != nil || replay != nil {
-		return conv, replay, err
+	if replay != nil {
+		return conv, replay, nil
 	}
 	if _, err := conn.Exec(ctx, "commit"); err != nil {
 		if key, hash := keyOf(t); key != "" && !isAnswer(err) {
@@ -290,18 +315,18 @@ func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, 
 	t := withOutcomeKey(Turn{UserID: userID, IdempotencyKey: key, RequestHash: hash})
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	conn, s, err := p.turnConn(ctx)
+	adm := admission{claimed: true}
+	conn, s, err := p.opened(ctx, func(c *lease, s *schema) error {
+		adm = admission{claimed: true}
+		b := &pgx.Batch{}
+		b.Queue("begin")
+		queueAdmission(b, s, t, &adm)
+		return p.outcome(ctx, c.SendBatch(ctx, b).Close())
+	})
 	if err != nil {
 		return nil, false, err
 	}
 	defer conn.Release()
-	adm := admission{claimed: true}
-	b := &pgx.Batch{}
-	b.Queue("begin")
-	queueAdmission(b, s, t, &adm)
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return nil, false, p.outcome(ctx, err)
-	}
 	if !adm.claimed {
 		if _, err := conn.Exec(ctx, "rollback"); err != nil {
 			return nil, false, p.outcome(ctx, err)
@@ -314,7 +339,7 @@ func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, 
 		_, _ = conn.Exec(ctx, "rollback")
 		return nil, false, err
 	}
-	b = &pgx.Batch{}
+	b := &pgx.Batch{}
 	k, h := keyOf(t)
 	queueSetResponse(b, s, userID, k, res)
 	b.Queue("commit")
@@ -339,15 +364,18 @@ func (p *Postgres) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMe
 	t = withOutcomeKey(t)
 	ctx, cancel := context.WithTimeout(ctx, turnTimeout)
 	defer cancel()
-	conn, s, err := p.turnConn(ctx)
+	var conv Conversation
+	var replay json.RawMessage
+	conn, s, err := p.opened(ctx, func(c *lease, s *schema) (err error) {
+		conv, replay, err = p.startTurn(ctx, c, s, t)
+		return err
+	})
 	if err != nil {
 		return nil, false, err
 	}
 	defer conn.Release()
-
-	conv, replay, err := p.startTurn(ctx, conn, s, t)
-	if err != nil || replay != nil {
-		return replay, replay != nil, err
+	if replay != nil {
+		return replay, true, nil
 	}
 	reply, response, err := fn(ctx, pgTurn{q: conn, p: p, s: s}, conv)
 	if err != nil {
