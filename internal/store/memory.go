@@ -325,11 +325,20 @@ func (tx *memTx) AddTask(ctx context.Context, userID string, nt NewTask) (Task, 
 	tx.d.nextTask++
 	now := Now()
 	t := Task{ID: tx.d.nextTask, UserID: userID, Title: nt.Title, Description: nt.Description,
-		Completed: nt.Completed, CreatedAt: now, UpdatedAt: now}
+		Completed: nt.Completed, Priority: nt.Priority, Due: cloneDue(nt.Due), CreatedAt: now, UpdatedAt: now}
 	tx.d.tasks[t.ID] = t
 	tx.own(userID, t.ID, true)
 	tx.undo = append(tx.undo, func() { delete(tx.d.tasks, t.ID); tx.own(userID, t.ID, false); tx.d.nextTask-- })
 	return t, nil
+}
+
+func cloneDue(d *Due) *Due {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.At = c.At.UTC().Truncate(time.Microsecond)
+	return &c
 }
 
 // own records, or forgets, that userID has task id.
@@ -369,6 +378,21 @@ func taskOrder(sort TaskSort) func(a, b Task) int {
 	case SortTitle:
 		return func(a, b Task) int {
 			return cmp.Or(strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title)), cmp.Compare(a.ID, b.ID))
+		}
+	case SortDue:
+		return func(a, b Task) int {
+			far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+			at := func(t Task) time.Time {
+				if t.Due == nil {
+					return far
+				}
+				return t.Due.At
+			}
+			return cmp.Or(at(a).Compare(at(b)), cmp.Compare(a.ID, b.ID))
+		}
+	case SortPriority:
+		return func(a, b Task) int {
+			return cmp.Or(cmp.Compare(a.Priority.rank(), b.Priority.rank()), cmp.Compare(a.ID, b.ID))
 		}
 	case SortRelevant:
 		return func(a, b Task) int {
@@ -418,7 +442,7 @@ func (tx *memTx) ListTasks(_ context.Context, userID string, q TaskQuery) ([]Tas
 }
 
 func (tx *memTx) CountTasks(_ context.Context, userID string, q TaskQuery) (int, error) {
-	if (q.Filter == "" || q.Filter == TasksAll) && len(q.Contains) == 0 {
+	if (q.Filter == "" || q.Filter == TasksAll) && len(q.Contains) == 0 && q.Priority == "" && q.DueBefore == nil && !q.Overdue {
 		return len(tx.d.owned[userID]), nil
 	}
 	n := 0
@@ -433,6 +457,11 @@ func (tx *memTx) CountTasks(_ context.Context, userID string, q TaskQuery) (int,
 // selects reports whether q's user, Filter and Contains keep t.
 func selects(q TaskQuery, userID string, t Task) bool {
 	if t.UserID != userID || (q.Filter == TasksPending && t.Completed) || (q.Filter == TasksCompleted && !t.Completed) {
+		return false
+	}
+	if q.Priority != "" && t.Priority != q.Priority ||
+		q.DueBefore != nil && (t.Due == nil || !t.Due.At.Before(*q.DueBefore)) ||
+		q.Overdue && (t.Completed || !t.Due.Overdue(q.clock())) {
 		return false
 	}
 	if len(q.Contains) == 0 {
@@ -464,6 +493,12 @@ func (tx *memTx) UpdateTask(_ context.Context, userID string, id int64, p TaskPa
 		t.Completed = !t.Completed
 	case p.Completed != nil:
 		t.Completed = *p.Completed
+	}
+	if p.Priority != nil {
+		t.Priority = *p.Priority
+	}
+	if p.SetDue {
+		t.Due = cloneDue(p.Due)
 	}
 	t.UpdatedAt = Now()
 	tx.d.tasks[id] = t

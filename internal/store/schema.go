@@ -346,6 +346,14 @@ func adoptTasks(app, name string, cols map[string]column) (taskTable, []string) 
 	hasCreated := s.need("created_at", timeTypes, "a timestamp")
 	s.need("updated_at", timeTypes, "a timestamp")
 	hasDesc := s.optional("description", textTypes)
+	prioText := s.optional("priority", textTypes)
+	prioInt := !prioText && s.optional("priority", []string{"int2", "int4", "int8"})
+	dueName := ""
+	for _, n := range []string{"due_date", "due_at", "deadline"} {
+		if s.optional(n, []string{"date", "timestamp", "timestamptz"}) && dueName == "" {
+			dueName = n
+		}
+	}
 	s.fillable(app + "." + name)
 	if len(s.reasons) > 0 {
 		return taskTable{}, s.reasons
@@ -363,6 +371,13 @@ func adoptTasks(app, name string, cols map[string]column) (taskTable, []string) 
 		t.description = true
 		t.descNullable = !cols["description"].NotNull
 		t.descMax = maxChars(cols["description"])
+	}
+	if prioText || prioInt {
+		t.priority, t.priorityInt = pgx.Identifier{"priority"}.Sanitize(), prioInt
+		t.priorityRequired = cols["priority"].NotNull && !cols["priority"].Default
+	}
+	if dueName != "" {
+		t.due, t.dueKind = pgx.Identifier{dueName}.Sanitize(), cols[dueName].Type
 	}
 	return t, nil
 }

@@ -34,6 +34,17 @@ type taskTable struct {
 	descNullable bool   // no description is NULL there, not ''
 	titleMax     int    // the title column's length, 0 when unbounded
 	descMax      int
+	// priority is the priority column, quoted ("": none); priorityInt says
+	// it holds numbers (1 low, 2 medium, 3 and up high) rather than words.
+	priority    string
+	priorityInt bool
+	// priorityRequired: the column is NOT NULL with no default, so a task
+	// with no priority gets medium there (and reads back as medium).
+	priorityRequired bool
+	// due is the due column, quoted ("": none), and dueKind its kind:
+	// "own" (taskchat's due_at with due_date_only), "date", "timestamptz"
+	// or "timestamp" (without time zone, holding UTC).
+	due, dueKind string
 }
 
 // convTables are the tables of conversations and messages.
@@ -75,7 +86,64 @@ func ownUsers(own string) userTable {
 func ownTasks(own string) taskTable {
 	return taskTable{
 		table: pgx.Identifier{own, "tasks"}.Sanitize(), completed: `"completed"`, description: true,
+		priority: `"priority"`, due: `"due_at"`, dueKind: "own",
 	}
+}
+
+// priorityRead reads the priority as low, medium, high or null. Words of
+// an adopted table are read ignoring case, normal as medium, and urgent
+// and critical as high; others are no priority.
+func (t taskTable) priorityRead() string {
+	switch {
+	case t.priority == "":
+		return "null::text"
+	case !t.adopted:
+		return t.priority
+	case t.priorityInt:
+		return fmt.Sprintf("case when %[1]s is null or %[1]s <= 0 then null when %[1]s = 1 then 'low' when %[1]s = 2 then 'medium' else 'high' end", t.priority)
+	}
+	return fmt.Sprintf("case lower(%s::text) when 'low' then 'low' when 'medium' then 'medium' when 'normal' then 'medium' when 'high' then 'high' when 'urgent' then 'high' when 'critical' then 'high' end", t.priority)
+}
+
+// priorityWrite is what the column gets for a priority parameter.
+func (t taskTable) priorityWrite(param string) string {
+	v := param + "::text"
+	if t.priorityRequired {
+		v = "coalesce(" + v + ", 'medium')"
+	}
+	if t.priorityInt {
+		return fmt.Sprintf("case %s when 'low' then 1 when 'medium' then 2 when 'high' then 3 end", v)
+	}
+	return v
+}
+
+// dueRead reads the due time, and whether it is a date.
+func (t taskTable) dueRead() (at, dateOnly string) {
+	switch t.dueKind {
+	case "own":
+		return t.due, `"due_date_only"`
+	case "date":
+		return fmt.Sprintf("(%s::timestamp at time zone 'UTC')", t.due), fmt.Sprintf("(%s is not null)", t.due)
+	case "timestamptz":
+		return t.due, fmt.Sprintf("coalesce((%s at time zone 'UTC')::time = '00:00', false)", t.due)
+	case "timestamp":
+		return fmt.Sprintf("(%s at time zone 'UTC')", t.due), fmt.Sprintf("coalesce(%s::time = '00:00', false)", t.due)
+	}
+	return "null::timestamptz", "false"
+}
+
+// dueWrite is what the due column gets for a moment parameter (and, for
+// taskchat's own table, what due_date_only gets).
+func (t taskTable) dueWrite(at, dateOnly string) (value, onlyValue string) {
+	switch t.dueKind {
+	case "own":
+		return at + "::timestamptz", "coalesce(" + dateOnly + "::bool, false)"
+	case "date":
+		return "(" + at + "::timestamptz at time zone 'UTC')::date", ""
+	case "timestamp":
+		return "(" + at + "::timestamptz at time zone 'UTC')", ""
+	}
+	return at + "::timestamptz", ""
 }
 
 func ownConvs(own string) convTables {
@@ -176,27 +244,59 @@ func taskStatements(st *statements, t taskTable, own string) {
 	if t.description {
 		desc = `coalesce("description", '')`
 	}
-	st.taskColumns = fmt.Sprintf(`id, user_id::text, title, %s, %s, %s, %s`,
-		desc, t.completed, readTime("created_at", t.naive), readTime("updated_at", t.naive))
+	dueAt, dueOnly := t.dueRead()
+	prio := t.priorityRead()
+	st.taskColumns = fmt.Sprintf(`id, user_id::text, title, %s, %s, %s, %s, %s, %s, %s`,
+		desc, t.completed, prio, dueAt, dueOnly, readTime("created_at", t.naive), readTime("updated_at", t.naive))
 	cols, now := st.taskColumns, nowFor(t.naive)
 
-	descInsert, descSet := "", ""
+	// The optional columns, as an insert lists them and an update sets them.
+	var insCols, insVals, sets []string
 	if t.description {
-		v := bounded("$3", t.descMax)
+		v, set := bounded("$3", t.descMax), bounded("$4", t.descMax)
 		if t.descNullable {
-			v = "nullif(" + v + ", '')"
+			v, set = "nullif("+v+", '')", "nullif("+set+", '')"
 		}
-		descInsert = ", " + v
-		set := bounded("$4", t.descMax)
-		if t.descNullable {
-			set = "nullif(" + set + ", '')"
+		insCols, insVals = append(insCols, `"description"`), append(insVals, v)
+		sets = append(sets, fmt.Sprintf(`"description" = case when $4::text is null then "description" else %s end`, set))
+	}
+	if t.priority != "" {
+		insCols, insVals = append(insCols, t.priority), append(insVals, t.priorityWrite("$6"))
+		sets = append(sets, fmt.Sprintf(`%s = case when $7::bool then %s else %s end`, t.priority, t.priorityWrite("$8"), t.priority))
+	}
+	if t.due != "" {
+		v, only := t.dueWrite("$7", "$8")
+		insCols, insVals = append(insCols, t.due), append(insVals, v)
+		setV, setOnly := t.dueWrite("$10", "$11")
+		sets = append(sets, fmt.Sprintf(`%s = case when $9::bool then %s else %s end`, t.due, setV, t.due))
+		if only != "" {
+			insCols, insVals = append(insCols, `"due_date_only"`), append(insVals, only)
+			sets = append(sets, fmt.Sprintf(`"due_date_only" = case when $9::bool then %s else "due_date_only" end`, setOnly))
 		}
-		descSet = fmt.Sprintf(`, "description" = case when $4::text is null then "description" else %s end`, set)
 	}
-	descCol := ""
-	if t.description {
-		descCol = `, "description"`
+	optCols, optVals, optSets := "", "", ""
+	for i := range insCols {
+		optCols += ", " + insCols[i]
+		optVals += ", " + insVals[i]
 	}
+	for _, set := range sets {
+		optSets += ",\n\t" + set
+	}
+	// Every parameter must be used for PostgreSQL to know its type; those
+	// of columns a table lacks are used where they change nothing.
+	insUnused, updUnused := "", ""
+	if t.priority == "" {
+		insUnused += " and coalesce($6::text, '') is not null"
+		updUnused += " and coalesce($7::bool, $8::text is null) is not null"
+	}
+	if t.due == "" {
+		insUnused += " and coalesce($7::timestamptz, now()) is not null and coalesce($8::bool, true)"
+		updUnused += " and coalesce($9::bool, $10::timestamptz is null, $11::bool) is not null"
+	} else if t.dueKind != "own" {
+		insUnused += " and coalesce($8::bool, true) is not null"
+		updUnused += " and coalesce($11::bool, true) is not null"
+	}
+
 	// In a select, $1 needs one type for all its uses: the column's, or
 	// text for any text column (varchar would differ from text).
 	uc := t.userCast
@@ -208,7 +308,9 @@ func taskStatements(st *statements, t taskTable, own string) {
 	// row in task_counts is under it: the row's update serializes a user's
 	// adds, so racing ones count each other. A user without a row gets one
 	// from a count of their tasks. No row back means the limit (or a race
-	// for the first row): recountTasks says which.
+	// for the first row): recountTasks says which. $6 is the priority, $7
+	// the due time and $8 whether it is a date; the columns an adopted
+	// table lacks are not written, and their parameters go unused.
 	st.addTask = strings.NewReplacer("COUNTS", counts, "TASKS", t.table, "UC", uc).Replace(fmt.Sprintf(`with u as (
 	update COUNTS set n = n + 1 where $5::int > 0 and user_id = $1::text and n < $5::int returning n
 ), i as (
@@ -220,21 +322,32 @@ func taskStatements(st *statements, t taskTable, own string) {
 ), c as (
 	select n from u union all select n from i union all select 0 where $5::int = 0
 )
-insert into TASKS (user_id, title%s, %s, created_at, updated_at)
-select $1UC, %s%s, $4::bool, %s, %s from c where $5::int = 0 or c.n <= $5::int
-returning %s`, descCol, t.completed, bounded("$2", t.titleMax), descInsert, now, now, cols))
+insert into TASKS (user_id, title, %s, created_at, updated_at%s)
+select $1UC, %s, $4::bool, %s, %s%s from c where ($5::int = 0 or c.n <= $5::int)%s
+returning %s`, t.completed, optCols, bounded("$2", t.titleMax), now, now, optVals, insUnused, cols))
 	st.recountTasks = strings.NewReplacer("COUNTS", counts, "TASKS", t.table, "UC", uc).Replace(`insert into COUNTS (user_id, n)
 values ($1::text, (select count(*) from TASKS where user_id = $1UC))
 on conflict (user_id) do update set n = excluded.n
 returning n`)
-	// $2 is a filter, $3 the title's words as LIKE patterns.
-	selected := fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all ($3::text[])`, user, t.completed)
-	st.countTasks = fmt.Sprintf(`select count(*)::int from %s where %s`, t.table, selected)
+
+	// What a list and a count select: $2 a filter, then (from first) the
+	// title's words as LIKE patterns, a priority (” any), a time the tasks
+	// are due before (null: any), overdue, now and today.
+	selected := func(first int) string {
+		p := func(i int) string { return fmt.Sprintf("$%d", first+i) }
+		return fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all (%s::text[])
+	and (%s::text = '' or %s = %s::text) and (%s::timestamptz is null or %s < %s::timestamptz)
+	and (not %s::bool or not %s and %s is not null and case when %s then %s < %s::timestamptz else %s < %s::timestamptz end)`,
+			user, t.completed, p(0), p(1), prio, p(1), p(2), dueAt, p(2),
+			p(3), t.completed, dueAt, dueOnly, dueAt, p(5), dueAt, p(4))
+	}
+	st.countTasks = fmt.Sprintf(`select count(*)::int from %s where %s`, t.table, selected(3))
 	st.getTask = fmt.Sprintf(`select %s from %s where id = $2::bigint and %s`, cols, t.table, user)
-	st.updateTask = fmt.Sprintf(`update %s set title = coalesce(%s, title)%s,
-	%s = case when $6::bool then not %s else coalesce($5::bool, %s) end, updated_at = %s
-where id = $2::bigint and %s returning %s`,
-		t.table, bounded("$3", t.titleMax), descSet, t.completed, t.completed, t.completed, now, user, cols)
+	st.updateTask = fmt.Sprintf(`update %s set title = coalesce(%s, title),
+	%s = case when $6::bool then not %s else coalesce($5::bool, %s) end, updated_at = %s%s
+where id = $2::bigint and %s%s
+returning %s`,
+		t.table, bounded("$3", t.titleMax), t.completed, t.completed, t.completed, now, optSets, user, updUnused, cols)
 	st.deleteTask = fmt.Sprintf(`with d as (
 	delete from %s where id = $2::bigint and %s returning %s
 ), c as (
@@ -242,15 +355,18 @@ where id = $2::bigint and %s returning %s`,
 )
 select * from d`, t.table, user, cols, counts)
 
-	// $2 is a filter, $3 a task id to start after, $4 a limit and $5 the
-	// title's words as LIKE patterns.
+	// $2 is a filter, $3 a task id to start after, $4 a limit, then the
+	// selection's parameters from $5.
 	st.listTasks = map[TaskSort]string{}
-	where := fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all ($5::text[])`, user, t.completed)
+	where := selected(5)
+	far := "'infinity'::timestamptz"
 	for sort, o := range map[TaskSort]struct{ key, cmp, order string }{
-		SortOldest:  {"id", ">", "id"},
-		SortCreated: {"created_at, id", "<", "created_at desc, id desc"},
-		SortUpdated: {"updated_at, id", "<", "updated_at desc, id desc"},
-		SortTitle:   {`lower(title) collate "C", id`, ">", `lower(title) collate "C", id`},
+		SortOldest:   {"id", ">", "id"},
+		SortCreated:  {"created_at, id", "<", "created_at desc, id desc"},
+		SortUpdated:  {"updated_at, id", "<", "updated_at desc, id desc"},
+		SortTitle:    {`lower(title) collate "C", id`, ">", `lower(title) collate "C", id`},
+		SortDue:      {"coalesce(" + dueAt + ", " + far + "), id", ">", "coalesce(" + dueAt + ", " + far + "), id"},
+		SortPriority: {priorityRank(prio) + ", id", ">", priorityRank(prio) + ", id"},
 	} {
 		st.listTasks[sort] = fmt.Sprintf(`select %s from %s
 where %s
@@ -261,6 +377,11 @@ order by %s limit case when $4::int > 0 then $4::int end`,
 	st.listTasks[SortRelevant] = fmt.Sprintf(`select %s from %s
 where %s and $3::bigint = 0
 order by %s, id desc limit case when $4::int > 0 then $4::int end`, cols, t.table, where, t.completed)
+}
+
+// priorityRank orders priorities high first, none last.
+func priorityRank(prio string) string {
+	return fmt.Sprintf("case %s when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end", prio)
 }
 
 // conversationStatements builds the conversation and message queries. Own

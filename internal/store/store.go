@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -157,10 +158,12 @@ type TaskSort string
 // Task orders. Ties are broken by id, so every order is total and pages
 // never skip or repeat a task.
 const (
-	SortOldest  TaskSort = "oldest"  // by id, oldest first
-	SortCreated TaskSort = "created" // newest first
-	SortUpdated TaskSort = "updated" // most recently changed first
-	SortTitle   TaskSort = "title"   // by title, A to Z, ignoring case
+	SortOldest   TaskSort = "oldest"   // by id, oldest first
+	SortCreated  TaskSort = "created"  // newest first
+	SortUpdated  TaskSort = "updated"  // most recently changed first
+	SortTitle    TaskSort = "title"    // by title, A to Z, ignoring case
+	SortDue      TaskSort = "due"      // soonest due first, the undated last
+	SortPriority TaskSort = "priority" // high first, then medium, low, none
 	// SortRelevant is pending tasks first, then completed ones, each
 	// newest first: what a bounded list shows. It takes no After.
 	SortRelevant TaskSort = "relevant"
@@ -178,6 +181,84 @@ type TaskQuery struct {
 	// Contains keeps the tasks whose title holds every one of these, as
 	// text, ignoring case.
 	Contains []string
+	// Priority keeps the tasks of that priority ("": any).
+	Priority Priority
+	// DueBefore keeps the tasks due before it (nil: any); a task due on a
+	// date counts from that date's start, in UTC.
+	DueBefore *time.Time
+	// Overdue keeps the pending tasks whose due time is past: a time before
+	// Now, or a date before Today (the person's date, as UTC midnight).
+	Overdue    bool
+	Now, Today time.Time
+}
+
+// clock is the query's Now and Today, defaulting to the present in UTC.
+func (q TaskQuery) clock() (now, today time.Time) {
+	now, today = q.Now, q.Today
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if today.IsZero() {
+		y, m, d := now.UTC().Date()
+		today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return now, today
+}
+
+// Priority is a task's priority: "low", "medium", "high", or "" for none.
+type Priority string
+
+// The priorities, lowest first.
+const (
+	PriorityLow    Priority = "low"
+	PriorityMedium Priority = "medium"
+	PriorityHigh   Priority = "high"
+)
+
+// ParsePriority accepts low, medium or high in any case; "" is none.
+func ParsePriority(s string) (Priority, bool) {
+	switch p := Priority(strings.ToLower(strings.TrimSpace(s))); p {
+	case "", PriorityLow, PriorityMedium, PriorityHigh:
+		return p, true
+	}
+	return "", false
+}
+
+// rank orders priorities high first, none last.
+func (p Priority) rank() int {
+	switch p {
+	case PriorityHigh:
+		return 0
+	case PriorityMedium:
+		return 1
+	case PriorityLow:
+		return 2
+	}
+	return 3
+}
+
+// Due is when a task is due: a moment, or (DateOnly) a date, held as that
+// date's midnight in UTC.
+type Due struct {
+	At       time.Time
+	DateOnly bool
+}
+
+// DueDate makes the Due of a civil date.
+func DueDate(year int, month time.Month, day int) Due {
+	return Due{At: time.Date(year, month, day, 0, 0, 0, 0, time.UTC), DateOnly: true}
+}
+
+// Overdue reports whether a pending task due so is late at now, for a
+// person whose date today is today (as UTC midnight).
+func (d *Due) Overdue(now, today time.Time) bool {
+	if d == nil {
+		return false
+	}
+	if d.DateOnly {
+		return d.At.Before(today)
+	}
+	return d.At.Before(now)
 }
 
 // Task is one to-do item.
@@ -187,6 +268,8 @@ type Task struct {
 	Title       string
 	Description string // "" when there is none
 	Completed   bool
+	Priority    Priority
+	Due         *Due // nil when none
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -196,6 +279,8 @@ type NewTask struct {
 	Title       string
 	Description string
 	Completed   bool
+	Priority    Priority
+	Due         *Due
 }
 
 // TaskPatch changes a task; nil leaves a field as it is.
@@ -205,6 +290,11 @@ type TaskPatch struct {
 	Completed   *bool
 	// Toggle flips completed; Completed is then ignored.
 	Toggle bool
+	// Priority sets the priority; a pointer to "" removes it.
+	Priority *Priority
+	// SetDue sets the due time to Due; nil removes it.
+	SetDue bool
+	Due    *Due
 }
 
 // Conversation is a chat thread with its derived title and message count.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -15,9 +16,35 @@ import (
 
 func scanTask(row pgx.Row) (Task, error) {
 	var t Task
-	err := row.Scan(&t.ID, &t.UserID, &t.Title, &t.Description, &t.Completed, &t.CreatedAt, &t.UpdatedAt)
+	var prio *string
+	var due *time.Time
+	var dateOnly bool
+	err := row.Scan(&t.ID, &t.UserID, &t.Title, &t.Description, &t.Completed, &prio, &due, &dateOnly, &t.CreatedAt, &t.UpdatedAt)
 	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	if prio != nil {
+		t.Priority = Priority(*prio)
+	}
+	if due != nil {
+		t.Due = &Due{At: due.UTC(), DateOnly: dateOnly}
+	}
 	return t, err
+}
+
+// dueArgs are a due time's parameters: the moment (nil: none) and whether
+// it is a date.
+func dueArgs(d *Due) (any, bool) {
+	if d == nil {
+		return nil, false
+	}
+	return d.At, d.DateOnly
+}
+
+// priorityArg is a priority's parameter (nil: none).
+func priorityArg(p Priority) any {
+	if p == "" {
+		return nil
+	}
+	return string(p)
 }
 
 // taskRow runs a statement that returns one task, naming the task when
@@ -39,7 +66,8 @@ func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask, max
 	if !acceptsUser(s.tasks.userCast, userID) {
 		return Task{}, fmt.Errorf("user id %q for %s: %w", userID, s.tasks.table, ErrUnknownUser)
 	}
-	args := []any{userID, t.Title, t.Description, t.Completed, max}
+	at, only := dueArgs(t.Due)
+	args := []any{userID, t.Title, t.Description, t.Completed, max, priorityArg(t.Priority), at, only}
 	task, err := scanTask(q.QueryRow(ctx, s.sql.addTask, args...))
 	if max == 0 || !errors.Is(err, pgx.ErrNoRows) {
 		return task, err
@@ -80,7 +108,7 @@ func countTasks(ctx context.Context, q db, s *schema, userID string, tq TaskQuer
 		return 0, nil
 	}
 	var n int
-	err := q.QueryRow(ctx, s.sql.countTasks, userID, filterOf(tq), likeAll(tq.Contains)).Scan(&n)
+	err := q.QueryRow(ctx, s.sql.countTasks, append([]any{userID, filterOf(tq)}, selection(tq)...)...).Scan(&n)
 	return n, err
 }
 
@@ -99,14 +127,31 @@ func listTasks(ctx context.Context, q db, s *schema, userID string, tq TaskQuery
 	if !ok {
 		sql = s.sql.listTasks[SortOldest]
 	}
-	return list(ctx, q, scanTask, sql, userID, filterOf(tq), tq.After, tq.Limit, likeAll(tq.Contains))
+	return list(ctx, q, scanTask, sql, append([]any{userID, filterOf(tq), tq.After, tq.Limit}, selection(tq)...)...)
+}
+
+// selection are the parameters of what a list or count selects beyond the
+// filter: the title's words, a priority, a due bound, overdue, now, today.
+func selection(tq TaskQuery) []any {
+	var before any
+	if tq.DueBefore != nil {
+		before = *tq.DueBefore
+	}
+	now, today := tq.clock()
+	return []any{likeAll(tq.Contains), string(tq.Priority), before, tq.Overdue, now, today}
 }
 
 func updateTask(ctx context.Context, q db, s *schema, userID string, id int64, p TaskPatch) (Task, error) {
 	if !acceptsUser(s.tasks.userCast, userID) {
 		return Task{}, fmt.Errorf("task %d: %w", id, ErrTaskNotFound)
 	}
-	return taskRow(ctx, q, id, s.sql.updateTask, userID, id, p.Title, p.Description, p.Completed, p.Toggle)
+	var prio any
+	if p.Priority != nil {
+		prio = priorityArg(*p.Priority)
+	}
+	at, only := dueArgs(p.Due)
+	return taskRow(ctx, q, id, s.sql.updateTask, userID, id, p.Title, p.Description, p.Completed, p.Toggle,
+		p.Priority != nil, prio, p.SetDue, at, only)
 }
 
 func deleteTask(ctx context.Context, q db, s *schema, userID string, id int64) (Task, error) {

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T, l store.Limits) store.Store) {
 		{"TaskPages", testTaskPages},
 		{"TaskPatch", testTaskPatch},
 		{"TaskSelection", testTaskSelection},
+		{"PriorityAndDue", testPriorityAndDue},
 		{"IdempotentWrite", testRunIdempotent},
 		{"TaskNotFoundAndIsolation", testTaskIsolation},
 		{"Conversations", testConversations},
@@ -279,6 +280,96 @@ func testTaskSelection(t *testing.T, s store.Store) {
 	}
 	if n := must[int](t)(s.CountTasks(ctx, user(t), store.TaskQuery{})); n != 0 {
 		t.Errorf("another user's count = %d", n)
+	}
+}
+
+// testPriorityAndDue: priorities and due times are kept, changed, cleared,
+// filtered on and sorted by.
+func testPriorityAndDue(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := user(t)
+	friday := store.DueDate(2026, 12, 4)
+	at := store.Due{At: time.Date(2026, 12, 2, 17, 30, 0, 0, time.UTC)}
+	a := must[store.Task](t)(s.AddTask(ctx, u, store.NewTask{Title: "Pay rent", Priority: store.PriorityHigh, Due: &friday}))
+	b := must[store.Task](t)(s.AddTask(ctx, u, store.NewTask{Title: "Call mom", Due: &at}))
+	c := must[store.Task](t)(s.AddTask(ctx, u, store.NewTask{Title: "Read", Priority: store.PriorityLow}))
+	d := must[store.Task](t)(s.AddTask(ctx, u, store.NewTask{Title: "Old bill", Priority: store.PriorityMedium, Due: &store.Due{At: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), DateOnly: true}}))
+	if a.Priority != store.PriorityHigh || a.Due == nil || !a.Due.DateOnly || !a.Due.At.Equal(friday.At) {
+		t.Errorf("added = %+v due %+v", a, a.Due)
+	}
+	got := must[store.Task](t)(s.GetTask(ctx, u, b.ID))
+	if got.Priority != "" || got.Due == nil || got.Due.DateOnly || !got.Due.At.Equal(at.At) {
+		t.Errorf("got = %+v due %+v", got, got.Due)
+	}
+	if c.Due != nil || c.Priority != store.PriorityLow {
+		t.Errorf("no due = %+v", c)
+	}
+
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	today := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	before := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		q    store.TaskQuery
+		want []int64
+	}{
+		{"high", store.TaskQuery{Priority: store.PriorityHigh}, []int64{a.ID}},
+		{"due before the 3rd", store.TaskQuery{DueBefore: &before}, []int64{b.ID, d.ID}},
+		{"overdue", store.TaskQuery{Overdue: true, Now: now, Today: today}, []int64{b.ID, d.ID}},
+		{"overdue the day it is due", store.TaskQuery{Overdue: true, Now: time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC), Today: friday.At}, []int64{b.ID, d.ID}},
+		{"overdue the day after", store.TaskQuery{Overdue: true, Now: time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC), Today: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)}, []int64{a.ID, b.ID, d.ID}},
+	} {
+		if ids := ids(must[[]store.Task](t)(s.ListTasks(ctx, u, tc.q))); !reflect.DeepEqual(ids, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, ids, tc.want)
+		}
+		if n := must[int](t)(s.CountTasks(ctx, u, tc.q)); n != len(tc.want) {
+			t.Errorf("%s: count %d, want %d", tc.name, n, len(tc.want))
+		}
+	}
+	for _, tc := range []struct {
+		sort store.TaskSort
+		want []int64
+	}{
+		{store.SortDue, []int64{d.ID, b.ID, a.ID, c.ID}},
+		{store.SortPriority, []int64{a.ID, d.ID, c.ID, b.ID}},
+	} {
+		if all := ids(must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Sort: tc.sort}))); !reflect.DeepEqual(all, tc.want) {
+			t.Errorf("sort %s = %v, want %v", tc.sort, all, tc.want)
+		}
+		var paged []int64
+		after := int64(0)
+		for range 5 {
+			page := must[[]store.Task](t)(s.ListTasks(ctx, u, store.TaskQuery{Sort: tc.sort, Limit: 2, After: after}))
+			if len(page) == 0 {
+				break
+			}
+			paged = append(paged, ids(page)...)
+			after = page[len(page)-1].ID
+		}
+		if !reflect.DeepEqual(paged, tc.want) {
+			t.Errorf("sort %s in pages = %v, want %v", tc.sort, paged, tc.want)
+		}
+	}
+
+	// Changing one leaves the other; clearing both.
+	med := store.PriorityMedium
+	got = must[store.Task](t)(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Priority: &med}))
+	if got.Priority != store.PriorityMedium || got.Due == nil || !got.Due.At.Equal(friday.At) {
+		t.Errorf("after setting the priority: %+v %+v", got, got.Due)
+	}
+	monday := store.DueDate(2026, 12, 7)
+	got = must[store.Task](t)(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{SetDue: true, Due: &monday}))
+	if got.Priority != store.PriorityMedium || got.Due == nil || !got.Due.At.Equal(monday.At) || !got.Due.DateOnly {
+		t.Errorf("after moving the due date: %+v %+v", got, got.Due)
+	}
+	none := store.Priority("")
+	got = must[store.Task](t)(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Priority: &none, SetDue: true}))
+	if got.Priority != "" || got.Due != nil {
+		t.Errorf("after clearing both: %+v %+v", got, got.Due)
+	}
+	got = must[store.Task](t)(s.UpdateTask(ctx, u, a.ID, store.TaskPatch{Title: ptr("Pay the rent")}))
+	if got.Priority != "" || got.Due != nil || got.Title != "Pay the rent" {
+		t.Errorf("after a rename: %+v", got)
 	}
 }
 
