@@ -1,0 +1,202 @@
+// Package dates reads when a task is due from what a person types —
+// "tomorrow", "Friday", "next Monday 9am", "in 3 days", "by the 15th", "end
+// of the month" — relative to the moment and the person's time zone.
+//
+// The reading is github.com/olebedev/when's, with its English and common
+// rules, and a few rules of taskchat's for what it misses (the Nth of the
+// month, the end of a month or week, next week, the day after tomorrow,
+// this weekend), added the way the library is extended. ISO dates and RFC
+// 3339 times are read exactly first (the library takes "2026-12-24" for
+// 12:24). A phrase with no time of day is a date; one that resolves to the
+// past, or names a day its month does not have, is refused, never guessed.
+package dates
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // the zones people send, whatever the image holds
+
+	"github.com/olebedev/when"
+	"github.com/olebedev/when/rules"
+	"github.com/olebedev/when/rules/common"
+	"github.com/olebedev/when/rules/en"
+
+	"github.com/taskchat/taskchat/internal/store"
+)
+
+// Errors of Parse.
+var (
+	ErrNoDate     = errors.New("no date found")
+	ErrPast       = errors.New("that is in the past")
+	ErrImpossible = errors.New("no such date")
+)
+
+// Location reads an IANA time zone name ("Europe/Paris"); "" is UTC.
+func Location(name string) (*time.Location, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return time.UTC, nil
+	}
+	return time.LoadLocation(name)
+}
+
+// Today is the person's date at now, as the UTC midnight a date-only due
+// is held at.
+func Today(now time.Time, loc *time.Location) time.Time {
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+var parser = func() *when.Parser {
+	w := when.New(&rules.Options{Distance: 5, MatchByOrder: true, Afternoon: 15, Evening: 18, Morning: 9, Noon: 12})
+	w.Use(rewrite)
+	w.Add(extra...)
+	w.Add(en.All...)
+	w.Add(common.All...)
+	return w
+}()
+
+// Parse reads a due time from text at now in loc: the due, and the part of
+// text it was read from.
+func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if d, ok := exact(strings.TrimSpace(text), loc); ok {
+		return checked(d, strings.TrimSpace(text), now, loc)
+	}
+	local := now.In(loc)
+	r, err := parser.Parse(text, local)
+	if err != nil || r == nil {
+		return store.Due{}, "", ErrNoDate
+	}
+	matched := strings.TrimSpace(r.Text)
+	if impossible(matched, r.Time) {
+		return store.Due{}, matched, ErrImpossible
+	}
+	if timeOfDay.MatchString(matched) {
+		return checked(store.Due{At: r.Time.UTC()}, matched, now, loc)
+	}
+	// A date: read again from noon, so a day added as 24 hours lands on
+	// the right date whatever the clocks do tonight.
+	y, m, d := local.Date()
+	noon := time.Date(y, m, d, 12, 0, 0, 0, loc)
+	if r2, err := parser.Parse(text, noon); err == nil && r2 != nil {
+		r = r2
+	}
+	y, m, d = r.Time.Date()
+	return checked(store.DueDate(y, m, d), matched, now, loc)
+}
+
+// checked refuses a due time in the past: a moment before now, a date
+// before today.
+func checked(d store.Due, matched string, now time.Time, loc *time.Location) (store.Due, string, error) {
+	if d.DateOnly && d.At.Before(Today(now, loc)) || !d.DateOnly && d.At.Before(now) {
+		return store.Due{}, matched, ErrPast
+	}
+	return d, matched, nil
+}
+
+// exact reads YYYY-MM-DD, RFC 3339, and YYYY-MM-DDTHH:MM (in loc).
+func exact(s string, loc *time.Location) (store.Due, bool) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return store.DueDate(t.Date()), true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return store.Due{At: t.UTC()}, true
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return store.Due{At: t.UTC()}, true
+		}
+	}
+	return store.Due{}, false
+}
+
+// timeOfDay finds a time of day in a matched phrase.
+var timeOfDay = regexp.MustCompile(`(?i)\d\s*(am|pm|a\.m\.|p\.m\.)\b|\d{1,2}:\d{2}|\b(noon|midday|midnight|tonight|morning|afternoon|evening|o'?clock)\b`)
+
+// impossible reports a phrase naming a day of the month that the date it
+// became does not have ("February 30" became March 2).
+func impossible(matched string, t time.Time) bool {
+	m := dayOfMonth.FindStringSubmatch(matched)
+	if m == nil || !monthName.MatchString(matched) {
+		return false
+	}
+	day, _ := strconv.Atoi(m[1])
+	return day != t.Day()
+}
+
+var (
+	dayOfMonth = regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th)?\b`)
+	monthName  = regexp.MustCompile(`(?i)\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b`)
+)
+
+// extra are taskchat's rules, for what the library's do not read. Those
+// that name a date set it as the time from ref to that date at ref's clock
+// (the library sets a year, a month and a day one after another, which
+// overflows from the 31st into a short month).
+var extra = []rules.Rule{
+	// "the 15th", "by the 3rd", "on the 21st": that day, this month or the
+	// first month after that has it.
+	&rules.F{
+		RegExp: regexp.MustCompile(`(?i)(?:\W|^)(?:by\s+|on\s+|before\s+|due\s+)?(the\s+(\d{1,2})(st|nd|rd|th))(?:\W|$)`),
+		Applier: func(m *rules.Match, c *rules.Context, _ *rules.Options, ref time.Time) (bool, error) {
+			day, _ := strconv.Atoi(m.Captures[1])
+			if day < 1 || day > 31 {
+				return false, nil
+			}
+			y, mo := ref.Year(), ref.Month()
+			if day < ref.Day() {
+				mo++
+			}
+			for daysIn(y, mo) < day {
+				mo++
+			}
+			c.Duration = until(ref, time.Date(y, mo, day, 0, 0, 0, 0, time.UTC))
+			return true, nil
+		},
+	},
+	// "end of the month", "end of month".
+	&rules.F{
+		RegExp: regexp.MustCompile(`(?i)(?:\W|^)((?:by\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month)(?:\W|$)`),
+		Applier: func(_ *rules.Match, c *rules.Context, _ *rules.Options, ref time.Time) (bool, error) {
+			c.Duration = until(ref, time.Date(ref.Year(), ref.Month(), daysIn(ref.Year(), ref.Month()), 0, 0, 0, 0, time.UTC))
+			return true, nil
+		},
+	},
+}
+
+// rewrites say what the library reads better: the end of the week is its
+// Friday, next week its Monday, the weekend its Saturday.
+var rewrites = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`(?i)\b(?:by\s+)?(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?week\b`), "friday"},
+	{regexp.MustCompile(`(?i)\bnext\s+week\b`), "next monday"},
+	{regexp.MustCompile(`(?i)\b(?:the\s+)?day\s+after\s+tomorrow\b`), "in 2 days"},
+	{regexp.MustCompile(`(?i)\b(?:this|the)\s+weekend\b`), "saturday"},
+}
+
+func rewrite(text string) (string, error) {
+	for _, r := range rewrites {
+		text = r.re.ReplaceAllString(text, r.with)
+	}
+	return text, nil
+}
+
+// until is the time from ref to date (a civil date) at ref's clock, in
+// ref's zone: added to ref it lands on that date whatever the clocks did
+// between.
+func until(ref, date time.Time) time.Duration {
+	t := time.Date(date.Year(), date.Month(), date.Day(), ref.Hour(), ref.Minute(), ref.Second(), ref.Nanosecond(), ref.Location())
+	return t.Sub(ref)
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
