@@ -154,6 +154,10 @@ type task struct {
 	Title       string  `json:"title"`
 	Description *string `json:"description"`
 	Completed   bool    `json:"completed"`
+	Priority    *string `json:"priority"`
+	DueAt       *string `json:"due_at"`
+	DueDate     *string `json:"due_date"`
+	Overdue     bool    `json:"overdue"`
 	CreatedAt   string  `json:"created_at"`
 	UpdatedAt   string  `json:"updated_at"`
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskchat/taskchat/internal/dates"
 	"github.com/taskchat/taskchat/internal/store"
 )
 
@@ -19,29 +20,82 @@ import (
 // taskJSON is a task as the task routes answer it, in the shape the
 // surveyed frontends read: description null when there is none.
 type taskJSON struct {
-	ID          int64     `json:"id"`
-	UserID      string    `json:"user_id"`
-	Title       string    `json:"title"`
-	Description *string   `json:"description"`
-	Completed   bool      `json:"completed"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64   `json:"id"`
+	UserID      string  `json:"user_id"`
+	Title       string  `json:"title"`
+	Description *string `json:"description"`
+	Completed   bool    `json:"completed"`
+	// Priority is low, medium, high or null.
+	Priority *string `json:"priority"`
+	// DueAt is a date ("2026-12-04") or a moment in RFC 3339, or null;
+	// DueDate is the same, under the name the surveyed frontends read.
+	DueAt     *string   `json:"due_at"`
+	DueDate   *string   `json:"due_date"`
+	Overdue   bool      `json:"overdue"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func taskView(t store.Task) taskJSON {
+// clock is the moment and the person's date that overdue is judged by.
+type clock struct{ now, today time.Time }
+
+// clockOf is now in the request's time zone (see zoneOf; UTC when none).
+func clockOf(r *http.Request) clock {
+	loc, _ := zoneOf(r, "")
+	now := time.Now()
+	return clock{now: now, today: dates.Today(now, loc)}
+}
+
+// dueText writes a due time: a date, or a moment in RFC 3339, UTC.
+func dueText(d *store.Due) *string {
+	if d == nil {
+		return nil
+	}
+	s := d.At.UTC().Format(time.RFC3339)
+	if d.DateOnly {
+		s = d.At.Format("2006-01-02")
+	}
+	return &s
+}
+
+func taskView(t store.Task, c clock) taskJSON {
 	v := taskJSON{ID: t.ID, UserID: t.UserID, Title: t.Title, Completed: t.Completed, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 	if t.Description != "" {
 		v.Description = &t.Description
 	}
+	if t.Priority != "" {
+		p := string(t.Priority)
+		v.Priority = &p
+	}
+	v.DueAt = dueText(t.Due)
+	v.DueDate = v.DueAt
+	v.Overdue = !t.Completed && t.Due.Overdue(c.now, c.today)
 	return v
 }
 
-func taskViews(ts []store.Task) []taskJSON {
+func taskViews(ts []store.Task, c clock) []taskJSON {
 	out := make([]taskJSON, len(ts))
 	for i, t := range ts {
-		out[i] = taskView(t)
+		out[i] = taskView(t, c)
 	}
 	return out
+}
+
+// zoneOf reads the person's time zone: the X-Time-Zone header, else the
+// ?time_zone= query, else fallback (a body's time_zone), else UTC.
+func zoneOf(r *http.Request, fallback string) (*time.Location, error) {
+	name := r.Header.Get("X-Time-Zone")
+	if name == "" {
+		name = r.URL.Query().Get("time_zone")
+	}
+	if name == "" {
+		name = fallback
+	}
+	loc, err := dates.Location(name)
+	if err != nil {
+		return time.UTC, errorf(http.StatusBadRequest, "invalid_time_zone", "The time zone %q is not an IANA time zone name such as Europe/Paris.", name)
+	}
+	return loc, nil
 }
 
 // Task list paging: the page size the routes answer when not asked, and at most.
@@ -52,6 +106,7 @@ const (
 var taskSorts = map[string]store.TaskSort{
 	"": store.SortCreated, "created": store.SortCreated, "created_at": store.SortCreated,
 	"updated": store.SortUpdated, "updated_at": store.SortUpdated, "title": store.SortTitle,
+	"due": store.SortDue, "due_at": store.SortDue, "due_date": store.SortDue, "priority": store.SortPriority,
 }
 
 // taskQuery reads a task list's ?status= (or ?completed=true|false, as some
@@ -74,13 +129,53 @@ func taskQuery(r *http.Request) (store.TaskQuery, error) {
 	}
 	sort, ok := taskSorts[strings.ToLower(q.Get("sort"))]
 	if !ok {
-		return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_sort", "sort must be created, updated or title.")
+		return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_sort", "sort must be created, updated, title, due or priority.")
 	}
 	p, err := pageParams(r, defaultTaskLimit)
 	if err != nil {
 		return store.TaskQuery{}, err
 	}
-	return store.TaskQuery{Filter: f, Sort: sort, Limit: p.Limit, After: p.Before}, nil
+	tq := store.TaskQuery{Filter: f, Sort: sort, Limit: p.Limit, After: p.Before}
+	if tq.Priority, ok = store.ParsePriority(q.Get("priority")); !ok {
+		return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_priority", "priority must be low, medium or high.")
+	}
+	loc, err := zoneOf(r, "")
+	if err != nil {
+		return store.TaskQuery{}, err
+	}
+	if v := q.Get("due_before"); v != "" {
+		d, ok := exactDue(v, loc)
+		if !ok {
+			return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_due_before", "due_before must be a date (2026-12-04) or an RFC 3339 time.")
+		}
+		tq.DueBefore = &d.At
+	}
+	if v := q.Get("overdue"); v != "" {
+		if tq.Overdue, err = strconv.ParseBool(v); err != nil {
+			return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_overdue", "overdue must be true or false.")
+		}
+	}
+	tq.Now = time.Now()
+	tq.Today = dates.Today(tq.Now, loc)
+	return tq, nil
+}
+
+// exactDue reads a due time the task routes take: a date, an RFC 3339
+// time, or a local date and time (in loc).
+func exactDue(s string, loc *time.Location) (store.Due, bool) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return store.DueDate(t.Date()), true
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return store.Due{At: t.UTC()}, true
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return store.Due{At: t.UTC()}, true
+		}
+	}
+	return store.Due{}, false
 }
 
 // handleListTasks answers a page of the user's tasks as a bare array, with
@@ -101,7 +196,7 @@ func handleListTasks(tasks store.Tasks) http.Handler {
 		}
 		ts, next := nextBefore(ts, limit, func(t store.Task) int64 { return t.ID })
 		setNextLink(w, r, next)
-		encode(w, http.StatusOK, taskViews(ts))
+		encode(w, http.StatusOK, taskViews(ts, clock{now: tq.Now, today: tq.Today}))
 	})
 }
 
@@ -120,19 +215,54 @@ type taskFields struct {
 	title       *string
 	description *string // "" clears it
 	completed   *bool
+	priority    *store.Priority // "" clears it
+	due         **store.Due     // nil not sent; a nil *Due clears it
 }
 
 // decodeTask reads a task body's fields. A field sent as null counts as not
 // sent, except description, where null means none.
-func decodeTask(body []byte) (taskFields, error) {
+func decodeTask(body []byte, loc *time.Location) (taskFields, error) {
 	var raw struct {
 		Title       json.RawMessage `json:"title"`
 		Description json.RawMessage `json:"description"`
 		Completed   json.RawMessage `json:"completed"`
+		Priority    json.RawMessage `json:"priority"`
+		DueDate     json.RawMessage `json:"due_date"`
+		DueAt       json.RawMessage `json:"due_at"`
 	}
 	var f taskFields
 	if err := decodeObject(body, &raw); err != nil {
 		return f, err
+	}
+	if len(raw.Priority) > 0 {
+		var p store.Priority
+		var s *string
+		ok := json.Unmarshal(raw.Priority, &s) == nil
+		if ok && s != nil {
+			p, ok = store.ParsePriority(*s)
+		}
+		if !ok {
+			return f, invalidInput("The field \"priority\" must be low, medium, high or null.")
+		}
+		f.priority = &p
+	}
+	if due := raw.DueAt; len(due) > 0 || len(raw.DueDate) > 0 {
+		if len(due) == 0 {
+			due = raw.DueDate
+		}
+		var s *string
+		if json.Unmarshal(due, &s) != nil {
+			return f, invalidInput("The field \"due_date\" must be a date (2026-12-04), an RFC 3339 time, or null.")
+		}
+		var d *store.Due
+		if s != nil && strings.TrimSpace(*s) != "" {
+			v, ok := exactDue(*s, loc)
+			if !ok {
+				return f, invalidInput("The field \"due_date\" must be a date (2026-12-04), an RFC 3339 time, or null.")
+			}
+			d = &v
+		}
+		f.due = &d
 	}
 	if sent(raw.Title) {
 		var s string
@@ -185,7 +315,12 @@ func handleCreateTask(st store.Store, bodyBytes int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		f, err := decodeTask(body)
+		loc, err := zoneOf(r, "")
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		f, err := decodeTask(body, loc)
 		if err == nil && f.title == nil {
 			err = invalidInput("The field \"title\" is required.")
 		}
@@ -200,6 +335,13 @@ func handleCreateTask(st store.Store, bodyBytes int64) http.Handler {
 		if f.completed != nil {
 			nt.Completed = *f.completed
 		}
+		if f.priority != nil {
+			nt.Priority = *f.priority
+		}
+		if f.due != nil {
+			nt.Due = *f.due
+		}
+		c := clockOf(r)
 		user := userOf(r)
 		sum := sha256.Sum256(append([]byte("POST tasks\x00"), body...))
 		res, replayed, err := st.RunIdempotent(r.Context(), user, key, hex.EncodeToString(sum[:]),
@@ -208,7 +350,7 @@ func handleCreateTask(st store.Store, bodyBytes int64) http.Handler {
 				if err != nil {
 					return nil, err
 				}
-				return json.Marshal(taskView(t))
+				return json.Marshal(taskView(t, c))
 			})
 		if err != nil {
 			writeError(w, r, err)
@@ -234,7 +376,7 @@ func handleGetTask(tasks store.Tasks) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, taskView(t))
+		encode(w, http.StatusOK, taskView(t, clockOf(r)))
 	})
 }
 
@@ -251,12 +393,21 @@ func handleUpdateTask(tasks store.Tasks, bodyBytes int64) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		f, err := decodeTask(body)
+		loc, err := zoneOf(r, "")
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		patchTask(w, r, tasks, id, store.TaskPatch{Title: f.title, Description: f.description, Completed: f.completed})
+		f, err := decodeTask(body, loc)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p := store.TaskPatch{Title: f.title, Description: f.description, Completed: f.completed, Priority: f.priority}
+		if f.due != nil {
+			p.SetDue, p.Due = true, *f.due
+		}
+		patchTask(w, r, tasks, id, p)
 	})
 }
 
@@ -276,7 +427,7 @@ func handleCompleteTask(tasks store.Tasks, bodyBytes int64) http.Handler {
 		}
 		p := store.TaskPatch{Toggle: true}
 		if body != nil {
-			f, err := decodeTask(body)
+			f, err := decodeTask(body, time.UTC)
 			if err != nil {
 				writeError(w, r, err)
 				return
@@ -307,7 +458,7 @@ func patchTask(w http.ResponseWriter, r *http.Request, tasks store.Tasks, id int
 		writeError(w, r, err)
 		return
 	}
-	encode(w, http.StatusOK, taskView(t))
+	encode(w, http.StatusOK, taskView(t, clockOf(r)))
 }
 
 // handleDeleteTask deletes a task: 204.

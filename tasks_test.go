@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -351,4 +353,100 @@ func TestCORSMethods(t *testing.T) {
 	}
 	var raw json.RawMessage
 	res.json(&raw)
+}
+
+// Priorities and due times on the task routes: set, shown (also as
+// due_date), changed, cleared, filtered on and sorted by; bad values are
+// refused and write nothing.
+func TestTaskPriorityAndDue(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+		yesterday := time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02")
+		later := time.Now().UTC().Add(50 * time.Hour).Truncate(time.Second).Format(time.RFC3339)
+		res, a, _ := taskReq(t, h, "POST", "/api/pd/tasks", `{"title":"Pay rent","priority":"HIGH","due_date":"`+tomorrow+`"}`)
+		if res.Code != 201 || a.Priority == nil || *a.Priority != "high" || a.DueAt == nil || *a.DueAt != tomorrow || a.DueDate == nil || *a.DueDate != tomorrow || a.Overdue {
+			t.Fatalf("created %d %+v", res.Code, a)
+		}
+		_, b, _ := taskReq(t, h, "POST", "/api/pd/tasks", `{"title":"Call mom","due_at":"`+later+`"}`)
+		_, c, _ := taskReq(t, h, "POST", "/api/pd/tasks", `{"title":"Old bill","priority":"low","due_date":"`+yesterday+`"}`)
+		_, d, _ := taskReq(t, h, "POST", "/api/pd/tasks", `{"title":"Someday"}`)
+		if b.DueAt == nil || *b.DueAt != later || b.Priority != nil || !c.Overdue || d.DueAt != nil || d.Priority != nil {
+			t.Errorf("created %+v / %+v / %+v", b, c, d)
+		}
+		ids := func(path string) []int64 {
+			var ts []task
+			getJSON(t, h, path, &ts)
+			var out []int64
+			for _, x := range ts {
+				out = append(out, x.ID)
+			}
+			return out
+		}
+		for path, want := range map[string][]int64{
+			"/api/pd/tasks?priority=high":                       {a.ID},
+			"/api/pd/tasks?overdue=true":                        {c.ID},
+			"/api/pd/tasks?due_before=" + tomorrow:              {c.ID},
+			"/api/pd/tasks?sort=due":                            {c.ID, a.ID, b.ID, d.ID},
+			"/api/pd/tasks?sort=priority":                       {a.ID, c.ID, b.ID, d.ID},
+			"/api/pd/tasks?sort=due&limit=2":                    {c.ID, a.ID},
+			"/api/pd/tasks?sort=due&before=" + fmt.Sprint(a.ID): {b.ID, d.ID},
+		} {
+			if got := ids(path); !slices.Equal(got, want) {
+				t.Errorf("GET %s = %v, want %v", path, got, want)
+			}
+		}
+		// Where it is already tomorrow, what is due today is overdue.
+		today := time.Now().UTC().Format("2006-01-02")
+		_, e, _ := taskReq(t, h, "POST", "/api/pd/tasks", `{"title":"Today's","due_date":"`+today+`"}`)
+		if e.Overdue {
+			t.Errorf("due today, overdue in UTC: %+v", e)
+		}
+		var ahead, behind []task
+		getJSON(t, h, "/api/pd/tasks?overdue=true&time_zone=Pacific/Kiritimati", &ahead)
+		getJSON(t, h, "/api/pd/tasks?overdue=true&time_zone=Pacific/Pago_Pago", &behind)
+		if time.Now().UTC().Hour() >= 10 && !slices.ContainsFunc(ahead, func(x task) bool { return x.ID == e.ID }) {
+			t.Errorf("at UTC+14 a task due today (UTC) is not overdue: %+v", ahead)
+		}
+		if slices.ContainsFunc(behind, func(x task) bool { return x.ID == e.ID }) {
+			t.Errorf("at UTC-11 a task due today is overdue: %+v", behind)
+		}
+		// Changing one leaves the other; null clears.
+		_, got, _ := taskReq(t, h, "PATCH", fmt.Sprintf("/api/pd/tasks/%d", a.ID), `{"priority":"medium"}`)
+		if got.Priority == nil || *got.Priority != "medium" || got.DueAt == nil || *got.DueAt != tomorrow {
+			t.Errorf("after PATCH priority: %+v", got)
+		}
+		_, got, _ = taskReq(t, h, "PUT", fmt.Sprintf("/api/pd/tasks/%d", a.ID), `{"due_date":null,"priority":null}`)
+		if got.Priority != nil || got.DueAt != nil || got.Title != "Pay rent" {
+			t.Errorf("after clearing: %+v", got)
+		}
+		// Refused, with nothing written.
+		for _, bad := range []struct{ method, path, body string }{
+			{"POST", "/api/pd/tasks", `{"title":"X","priority":"urgent"}`},
+			{"POST", "/api/pd/tasks", `{"title":"X","due_date":"next friday"}`},
+			{"POST", "/api/pd/tasks", `{"title":"X","due_date":"2026-02-30"}`},
+			{"POST", "/api/pd/tasks", `{"title":"X","priority":3}`},
+			{"PATCH", fmt.Sprintf("/api/pd/tasks/%d", b.ID), `{"due_at":"soon"}`},
+		} {
+			res, _, e := taskReq(t, h, bad.method, bad.path, bad.body)
+			if res.Code != 422 || e.Code != "invalid_input" {
+				t.Errorf("%s %s %s = %d %+v", bad.method, bad.path, bad.body, res.Code, e)
+			}
+		}
+		for _, bad := range []string{"/api/pd/tasks?priority=urgent", "/api/pd/tasks?due_before=soon", "/api/pd/tasks?overdue=maybe", "/api/pd/tasks?sort=colour", "/api/pd/tasks?time_zone=Mars/Olympus"} {
+			if res := do(t, h, "GET", bad, nil); res.Code != 400 {
+				t.Errorf("GET %s = %d", bad, res.Code)
+			}
+		}
+		if res := do(t, h, "POST", "/api/pd/tasks", strings.NewReader(`{"title":"X"}`), "Content-Type", "application/json", "X-Time-Zone", "Not/AZone"); res.Code != 400 {
+			t.Errorf("bad X-Time-Zone = %d", res.Code)
+		}
+		if ts := tasksOf(t, h, "pd", "all"); len(ts) != 5 {
+			t.Errorf("%d tasks after the refusals", len(ts))
+		}
+		_, got, _ = taskReq(t, h, "GET", fmt.Sprintf("/api/pd/tasks/%d", b.ID), "")
+		if got.DueAt == nil || *got.DueAt != later {
+			t.Errorf("the refused PATCH changed it: %+v", got)
+		}
+	})
 }

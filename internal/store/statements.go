@@ -163,6 +163,7 @@ type statements struct {
 	deleteTask                     string
 	listTasks                      map[TaskSort]string
 	countTasks, recountTasks       string
+	lockCount                      string
 	startNew, appendMessage        string
 	getConv, listConvs             string
 	deleteConv, deleteConvs        string
@@ -290,7 +291,7 @@ func taskStatements(st *statements, t taskTable, own string) {
 		updUnused += " and coalesce($7::bool, $8::text is null) is not null"
 	}
 	if t.due == "" {
-		insUnused += " and coalesce($7::timestamptz, now()) is not null and coalesce($8::bool, true)"
+		insUnused += " and coalesce($7::timestamptz, now()) is not null and coalesce($8::bool, true) is not null"
 		updUnused += " and coalesce($9::bool, $10::timestamptz is null, $11::bool) is not null"
 	} else if t.dueKind != "own" {
 		insUnused += " and coalesce($8::bool, true) is not null"
@@ -325,10 +326,14 @@ func taskStatements(st *statements, t taskTable, own string) {
 insert into TASKS (user_id, title, %s, created_at, updated_at%s)
 select $1UC, %s, $4::bool, %s, %s%s from c where ($5::int = 0 or c.n <= $5::int)%s
 returning %s`, t.completed, optCols, bounded("$2", t.titleMax), now, now, optVals, insUnused, cols))
+	// recountTasks sets the user's count from their tasks. It runs after
+	// lockCount, in the same transaction: the lock waits for the adds in
+	// flight to end, and this statement's snapshot, taken after, sees them.
 	st.recountTasks = strings.NewReplacer("COUNTS", counts, "TASKS", t.table, "UC", uc).Replace(`insert into COUNTS (user_id, n)
 values ($1::text, (select count(*) from TASKS where user_id = $1UC))
 on conflict (user_id) do update set n = excluded.n
 returning n`)
+	st.lockCount = `select 1 from ` + counts + ` where user_id = $1::text for update`
 
 	// What a list and a count select: $2 a filter, then (from first) the
 	// title's words as LIKE patterns, a priority (” any), a time the tasks

@@ -59,10 +59,12 @@ func taskRow(ctx context.Context, q db, id int64, sql string, args ...any) (Task
 
 // addTask inserts a task unless the user has max tasks (0: no limit): one
 // statement, whose counter row serializes the user's adds. When it adds
-// nothing, the user's tasks are counted afresh — the counter may have
-// drifted (tasks deleted by another application on an adopted table) or a
-// first add raced another — and it is tried once more if there is room.
-func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask, max int) (Task, error) {
+// nothing, it is sent once more — a first add may have lost the race to
+// make the user's counter row — and then the user's tasks are counted
+// afresh, in case the counter drifted (tasks deleted by another application
+// on an adopted table), and it is tried a last time if there is room. inTx
+// says q is inside a transaction; otherwise the recount makes its own.
+func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask, max int, inTx bool) (Task, error) {
 	if !acceptsUser(s.tasks.userCast, userID) {
 		return Task{}, fmt.Errorf("user id %q for %s: %w", userID, s.tasks.table, ErrUnknownUser)
 	}
@@ -72,17 +74,36 @@ func addTask(ctx context.Context, q db, s *schema, userID string, t NewTask, max
 	if max == 0 || !errors.Is(err, pgx.ErrNoRows) {
 		return task, err
 	}
-	var n int
-	if err := q.QueryRow(ctx, s.sql.recountTasks, userID).Scan(&n); err != nil {
+	if task, err = scanTask(q.QueryRow(ctx, s.sql.addTask, args...)); !errors.Is(err, pgx.ErrNoRows) {
+		return task, err
+	}
+	n, err := recount(ctx, q, s, userID, inTx)
+	if err != nil {
 		return Task{}, err
 	}
 	if n < max {
 		task, err = scanTask(q.QueryRow(ctx, s.sql.addTask, args...))
 	}
-	if errors.Is(err, pgx.ErrNoRows) || n >= max {
+	if n >= max || errors.Is(err, pgx.ErrNoRows) {
 		return Task{}, fmt.Errorf("%w: %d tasks", ErrTaskLimit, max)
 	}
 	return task, err
+}
+
+// recount sets the user's task count from their tasks, exactly: under the
+// counter row's lock, so every add in flight has ended and is counted.
+func recount(ctx context.Context, q db, s *schema, userID string, inTx bool) (int, error) {
+	var n int
+	b := &pgx.Batch{}
+	if !inTx {
+		b.Queue("begin")
+	}
+	b.Queue(s.sql.lockCount, userID)
+	b.Queue(s.sql.recountTasks, userID).QueryRow(func(row pgx.Row) error { return row.Scan(&n) })
+	if !inTx {
+		b.Queue("commit")
+	}
+	return n, q.SendBatch(ctx, b).Close()
 }
 
 // likeAll makes title words LIKE patterns that find them anywhere, case
@@ -164,7 +185,7 @@ func deleteTask(ctx context.Context, q db, s *schema, userID string, id int64) (
 // AddTask implements Store.
 func (p *Postgres) AddTask(ctx context.Context, userID string, nt NewTask) (t Task, err error) {
 	err = p.write(ctx, func(ctx context.Context, q db, s *schema) error {
-		t, err = addTask(ctx, q, s, userID, nt, p.limits.MaxTasks)
+		t, err = addTask(ctx, q, s, userID, nt, p.limits.MaxTasks, false)
 		return err
 	})
 	return t, err

@@ -334,7 +334,7 @@ func (p *Postgres) RunIdempotent(ctx context.Context, userID, key, hash string, 
 		_, res, err := p.replay(ctx, conn, s, t)
 		return res, res != nil, err
 	}
-	res, err := fn(ctx, pgTurn{q: conn, p: p, s: s})
+	res, err := fn(ctx, pgTurn{q: conn, p: p, s: s, inTx: true})
 	if err != nil {
 		_, _ = conn.Exec(ctx, "rollback")
 		return nil, false, err
@@ -377,7 +377,7 @@ func (p *Postgres) RunTurn(ctx context.Context, t Turn, fn TurnFunc) (json.RawMe
 	if replay != nil {
 		return replay, true, nil
 	}
-	reply, response, err := fn(ctx, pgTurn{q: conn, p: p, s: s}, conv)
+	reply, response, err := fn(ctx, pgTurn{q: conn, p: p, s: s, inTx: true}, conv)
 	if err != nil {
 		_, _ = conn.Exec(ctx, "rollback")
 		return nil, false, err
@@ -469,14 +469,15 @@ func (p *Postgres) readSettled(ctx context.Context, userID, key, hash string) (b
 // unit of work's connection, inside its transaction (or, without a key, on
 // the pool). Nothing is retried there: the unit fails or commits whole.
 type pgTurn struct {
-	q db
-	p *Postgres
-	s *schema
+	q    db
+	p    *Postgres
+	s    *schema
+	inTx bool
 }
 
 // AddTask implements Tasks.
 func (x pgTurn) AddTask(ctx context.Context, userID string, nt NewTask) (Task, error) {
-	t, err := addTask(ctx, x.q, x.s, userID, nt, x.p.limits.MaxTasks)
+	t, err := addTask(ctx, x.q, x.s, userID, nt, x.p.limits.MaxTasks, x.inTx)
 	return t, x.p.outcome(ctx, err)
 }
 
