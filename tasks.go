@@ -148,14 +148,15 @@ func taskQuery(r *http.Request) (store.TaskQuery, error) {
 		if !ok {
 			return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_due_before", "due_before must be a date (2026-12-04) or an RFC 3339 time.")
 		}
-		tq.DueBefore = &d.At
+		at := d.Start(loc)
+		tq.DueBefore = &at
 	}
 	if v := q.Get("overdue"); v != "" {
 		if tq.Overdue, err = strconv.ParseBool(v); err != nil {
 			return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_overdue", "overdue must be true or false.")
 		}
 	}
-	tq.Now = time.Now()
+	tq.Now, tq.Zone = time.Now(), loc
 	tq.Today = dates.Today(tq.Now, loc)
 	return tq, nil
 }

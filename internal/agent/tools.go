@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/taskchat/taskchat/internal/dates"
 	"github.com/taskchat/taskchat/internal/store"
 )
 
@@ -43,10 +45,15 @@ type tool struct {
 
 var tools = []tool{
 	{ToolAddTask, "Add a task to the user's to-do list.",
-		object(map[string]any{"title": titleSchema, "description": descSchema}, "title"),
+		object(map[string]any{"title": titleSchema, "description": descSchema, "priority": prioritySchema, "due_date": dueSchema}, "title"),
 		decoded((*Toolbox).addTask)},
-	{ToolListTasks, "List the user's tasks, optionally only pending or only completed ones.",
-		object(map[string]any{"status": map[string]any{"type": "string", "enum": []string{"all", "pending", "completed"}, "default": "all"}}),
+	{ToolListTasks, "List the user's tasks, optionally only pending or completed ones, of one priority, due before a time, or overdue. Each task says its priority, when it is due and whether it is overdue.",
+		object(map[string]any{
+			"status":     map[string]any{"type": "string", "enum": []string{"all", "pending", "completed"}, "default": "all"},
+			"priority":   map[string]any{"type": "string", "enum": []string{"low", "medium", "high"}, "description": "Only tasks of this priority."},
+			"due_before": map[string]any{"type": "string", "description": "Only tasks due before this date (YYYY-MM-DD) or time (RFC 3339)."},
+			"overdue":    map[string]any{"type": "boolean", "description": "Only pending tasks whose due time has passed."},
+		}),
 		decoded((*Toolbox).listTasks)},
 	{ToolCompleteTask, "Mark a task as completed.",
 		object(map[string]any{"task_id": taskIDSchema}, "task_id"),
@@ -54,16 +61,21 @@ var tools = []tool{
 	{ToolDeleteTask, "Delete a task.",
 		object(map[string]any{"task_id": taskIDSchema}, "task_id"),
 		decoded((*Toolbox).deleteTask)},
-	{ToolUpdateTask, "Change a task's title, description, or both.",
-		object(map[string]any{"task_id": taskIDSchema, "title": titleSchema, "description": descSchema}, "task_id"),
+	{ToolUpdateTask, "Change a task's title, description, priority or due date (at least one).",
+		object(map[string]any{"task_id": taskIDSchema, "title": titleSchema, "description": descSchema,
+			"priority": updPrioritySchema, "due_date": updDueSchema}, "task_id"),
 		decoded((*Toolbox).updateTask)},
 }
 
 // Schemas of the arguments the tools share.
 var (
-	taskIDSchema = map[string]any{"type": "integer", "minimum": 1, "description": "The task's number, as list_tasks returns it."}
-	titleSchema  = map[string]any{"type": "string", "minLength": 1, "maxLength": MaxTitleChars, "description": "A short title."}
-	descSchema   = map[string]any{"type": "string", "maxLength": MaxDescriptionChars, "description": "Optional details."}
+	taskIDSchema      = map[string]any{"type": "integer", "minimum": 1, "description": "The task's number, as list_tasks returns it."}
+	titleSchema       = map[string]any{"type": "string", "minLength": 1, "maxLength": MaxTitleChars, "description": "A short title."}
+	descSchema        = map[string]any{"type": "string", "maxLength": MaxDescriptionChars, "description": "Optional details."}
+	prioritySchema    = map[string]any{"type": "string", "enum": []string{"low", "medium", "high"}, "description": "Optional priority."}
+	dueSchema         = map[string]any{"type": "string", "description": "Optional: when it is due, as a date (YYYY-MM-DD) or a date and time (RFC 3339, or YYYY-MM-DDTHH:MM in the user's time zone). Words such as \"tomorrow\" or \"next Monday 9am\" are read in the user's time zone too."}
+	updPrioritySchema = map[string]any{"type": "string", "enum": []string{"low", "medium", "high", "none"}, "description": "The new priority; none removes it."}
+	updDueSchema      = map[string]any{"type": "string", "description": "The new due date or time, as for add_task; none removes it."}
 )
 
 func object(props map[string]any, required ...string) map[string]any {
@@ -133,6 +145,8 @@ func invalid(format string, args ...any) *ToolError {
 type Toolbox struct {
 	tasks  store.Tasks
 	userID string
+	now    time.Time      // the turn's moment (zero: the clock's)
+	zone   *time.Location // the person's time zone (nil: UTC)
 	calls  []store.ToolCall
 	kept   int    // bytes of calls
 	guard  *guard // checks a model's calls against its turn's message; nil for the offline agent
@@ -156,6 +170,39 @@ var omitted = json.RawMessage(`{"omitted":"this turn's tool results are too larg
 // NewToolbox returns the tools scoped to userID on tasks.
 func NewToolbox(tasks store.Tasks, userID string) *Toolbox {
 	return &Toolbox{tasks: tasks, userID: userID}
+}
+
+// At sets the moment and the person's time zone the tools read dates and
+// judge overdue tasks in (by default the clock's, in UTC), and returns tb.
+func (tb *Toolbox) At(now time.Time, zone *time.Location) *Toolbox {
+	tb.now, tb.zone = now, zone
+	return tb
+}
+
+// clock is the turn's moment, the person's zone and their date today.
+func (tb *Toolbox) clock() (time.Time, *time.Location, time.Time) {
+	now, zone := tb.now, tb.zone
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	return now, zone, dates.Today(now, zone)
+}
+
+// dueOf reads a due date a tool was given: exact forms, or words. An
+// unreadable or past one is a tool error that says why.
+func (tb *Toolbox) dueOf(s string) (*store.Due, error) {
+	now, zone, _ := tb.clock()
+	d, _, err := dates.Parse(s, now, zone)
+	switch {
+	case errors.Is(err, dates.ErrPast):
+		return nil, invalid("due_date %q is in the past; ask the user for a date to come", s)
+	case err != nil:
+		return nil, invalid("due_date %q is not a date taskchat can read: give YYYY-MM-DD or an RFC 3339 time", s)
+	}
+	return &d, nil
 }
 
 // Calls returns the calls made so far, in order; never nil.
@@ -264,9 +311,14 @@ type (
 	addArgs struct {
 		Title       string `json:"title"`
 		Description string `json:"description,omitempty"`
+		Priority    string `json:"priority,omitempty"`
+		DueDate     string `json:"due_date,omitempty"`
 	}
 	listArgs struct {
-		Status string `json:"status,omitempty"`
+		Status    string `json:"status,omitempty"`
+		Priority  string `json:"priority,omitempty"`
+		DueBefore string `json:"due_before,omitempty"`
+		Overdue   bool   `json:"overdue,omitempty"`
 	}
 	idArgs struct {
 		TaskID TaskID `json:"task_id"`
@@ -275,20 +327,27 @@ type (
 		TaskID      TaskID  `json:"task_id"`
 		Title       *string `json:"title,omitempty"`
 		Description *string `json:"description,omitempty"`
+		Priority    *string `json:"priority,omitempty"`
+		DueDate     *string `json:"due_date,omitempty"`
 	}
 )
 
 // Tool result shapes.
 type (
 	taskResult struct {
-		TaskID int64  `json:"task_id"`
-		Status string `json:"status"`
-		Title  string `json:"title"`
+		TaskID   int64   `json:"task_id"`
+		Status   string  `json:"status"`
+		Title    string  `json:"title"`
+		Priority string  `json:"priority,omitempty"`
+		DueAt    *string `json:"due_at,omitempty"`
 	}
 	listItem struct {
-		ID        int64  `json:"id"`
-		Title     string `json:"title"`
-		Completed bool   `json:"completed"`
+		ID        int64   `json:"id"`
+		Title     string  `json:"title"`
+		Completed bool    `json:"completed"`
+		Priority  *string `json:"priority"`
+		DueAt     *string `json:"due_at"`
+		Overdue   bool    `json:"overdue,omitempty"`
 	}
 	errorResult struct {
 		Error string `json:"error"`
@@ -330,14 +389,41 @@ func (tb *Toolbox) addTask(ctx context.Context, a addArgs) (taskResult, error) {
 	if err != nil {
 		return taskResult{}, err
 	}
-	t, err := tb.tasks.AddTask(ctx, tb.userID, store.NewTask{Title: title, Description: desc})
+	nt := store.NewTask{Title: title, Description: desc}
+	var ok bool
+	if nt.Priority, ok = store.ParsePriority(a.Priority); !ok {
+		return taskResult{}, invalid(`priority must be "low", "medium" or "high"`)
+	}
+	if strings.TrimSpace(a.DueDate) != "" {
+		if nt.Due, err = tb.dueOf(a.DueDate); err != nil {
+			return taskResult{}, err
+		}
+	}
+	t, err := tb.tasks.AddTask(ctx, tb.userID, nt)
 	if errors.Is(err, store.ErrTaskLimit) {
 		return taskResult{}, &ToolError{Kind: TaskLimit, Message: "the user has as many tasks as one person may keep; completed or old tasks must be deleted before adding more"}
 	}
 	if err != nil {
 		return taskResult{}, err
 	}
-	return taskResult{TaskID: t.ID, Status: "created", Title: t.Title}, nil
+	return resultOf(t, "created"), nil
+}
+
+// resultOf is a task as a tool's result names it.
+func resultOf(t store.Task, status string) taskResult {
+	return taskResult{TaskID: t.ID, Status: status, Title: t.Title, Priority: string(t.Priority), DueAt: dueText(t.Due)}
+}
+
+// dueText writes a due time: a date, or a moment in RFC 3339, UTC.
+func dueText(d *store.Due) *string {
+	if d == nil {
+		return nil
+	}
+	s := d.At.UTC().Format(time.RFC3339)
+	if d.DateOnly {
+		s = d.At.Format("2006-01-02")
+	}
+	return &s
 }
 
 // MaxListed is the most tasks list_tasks returns: whatever a user has
@@ -374,13 +460,26 @@ func (tb *Toolbox) listTasks(ctx context.Context, a listArgs) (listResult, error
 	if !ok {
 		return listResult{}, invalid(`status must be "all", "pending" or "completed"`)
 	}
-	items, more, err := tb.find(ctx, store.TaskQuery{Filter: f})
+	q := store.TaskQuery{Filter: f, Overdue: a.Overdue}
+	if q.Priority, ok = store.ParsePriority(a.Priority); !ok {
+		return listResult{}, invalid(`priority must be "low", "medium" or "high"`)
+	}
+	if strings.TrimSpace(a.DueBefore) != "" {
+		now, zone, _ := tb.clock()
+		d, _, err := dates.Read(a.DueBefore, now, zone) // a bound may be past
+		if err != nil {
+			return listResult{}, invalid("due_before %q is not a date taskchat can read: give YYYY-MM-DD or an RFC 3339 time", a.DueBefore)
+		}
+		at := d.Start(zone)
+		q.DueBefore, q.Zone = &at, zone
+	}
+	items, more, err := tb.find(ctx, q)
 	if err != nil {
 		return listResult{}, err
 	}
 	res := listResult{Tasks: items, Total: len(items)}
 	if more {
-		if res.Total, err = tb.tasks.CountTasks(ctx, tb.userID, store.TaskQuery{Filter: f}); err != nil {
+		if res.Total, err = tb.tasks.CountTasks(ctx, tb.userID, q); err != nil {
 			return listResult{}, err
 		}
 	}
@@ -391,6 +490,7 @@ func (tb *Toolbox) listTasks(ctx context.Context, a listArgs) (listResult, error
 // first, each group oldest first, and whether there are more.
 func (tb *Toolbox) find(ctx context.Context, q store.TaskQuery) ([]listItem, bool, error) {
 	q.Sort, q.Limit = store.SortRelevant, MaxListed+1
+	q.Now, _, q.Today = tb.clock()
 	ts, err := tb.tasks.ListTasks(ctx, tb.userID, q)
 	if err != nil {
 		return nil, false, err
@@ -399,7 +499,12 @@ func (tb *Toolbox) find(ctx context.Context, q store.TaskQuery) ([]listItem, boo
 	ts = ts[:min(len(ts), MaxListed)]
 	items := make([]listItem, len(ts))
 	for i, t := range ts {
-		items[i] = listItem{ID: t.ID, Title: t.Title, Completed: t.Completed}
+		items[i] = listItem{ID: t.ID, Title: t.Title, Completed: t.Completed, DueAt: dueText(t.Due),
+			Overdue: !t.Completed && t.Due.Overdue(q.Now, q.Today)}
+		if t.Priority != "" {
+			p := string(t.Priority)
+			items[i].Priority = &p
+		}
 	}
 	slices.SortFunc(items, func(a, b listItem) int {
 		if a.Completed != b.Completed {
@@ -447,8 +552,8 @@ func (tb *Toolbox) updateTask(ctx context.Context, a updateArgs) (taskResult, er
 	if a.TaskID == 0 {
 		return taskResult{}, invalid("task_id is required")
 	}
-	if a.Title == nil && a.Description == nil {
-		return taskResult{}, invalid("give a new title, a new description, or both")
+	if a.Title == nil && a.Description == nil && a.Priority == nil && a.DueDate == nil {
+		return taskResult{}, invalid("give a new title, description, priority or due_date")
 	}
 	var p store.TaskPatch
 	if a.Title != nil {
@@ -465,9 +570,29 @@ func (tb *Toolbox) updateTask(ctx context.Context, a updateArgs) (taskResult, er
 		}
 		p.Description = &desc
 	}
+	if a.Priority != nil {
+		v := strings.ToLower(strings.TrimSpace(*a.Priority))
+		if v == "none" {
+			v = ""
+		}
+		pr, ok := store.ParsePriority(v)
+		if !ok {
+			return taskResult{}, invalid(`priority must be "low", "medium", "high" or "none"`)
+		}
+		p.Priority = &pr
+	}
+	if a.DueDate != nil {
+		p.SetDue = true
+		if v := strings.ToLower(strings.TrimSpace(*a.DueDate)); v != "" && v != "none" {
+			var err error
+			if p.Due, err = tb.dueOf(*a.DueDate); err != nil {
+				return taskResult{}, err
+			}
+		}
+	}
 	t, err := tb.tasks.UpdateTask(ctx, tb.userID, int64(a.TaskID), p)
 	if err != nil {
 		return taskResult{}, taskNotFound(a.TaskID, err)
 	}
-	return taskResult{TaskID: t.ID, Status: "updated", Title: t.Title}, nil
+	return resultOf(t, "updated"), nil
 }

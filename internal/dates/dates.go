@@ -32,6 +32,8 @@ var (
 	ErrNoDate     = errors.New("no date found")
 	ErrPast       = errors.New("that is in the past")
 	ErrImpossible = errors.New("no such date")
+	// ErrAmbiguous: "3/4" is the 3rd of April or March the 4th.
+	ErrAmbiguous = errors.New("the date could be read two ways")
 )
 
 // Location reads an IANA time zone name ("Europe/Paris"); "" is UTC.
@@ -60,16 +62,77 @@ var parser = func() *when.Parser {
 }()
 
 // Parse reads a due time from text at now in loc: the due, and the part of
-// text it was read from.
+// text it was read from. What names no day is its next occurrence: "5pm"
+// after five is tomorrow's, "March 3" in December next year's. Anything
+// else in the past is ErrPast.
 func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, error) {
+	d, matched, err := Read(text, now, loc)
+	if err != nil {
+		return d, matched, err
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	if _, _, err := checked(d, matched, now, loc); errors.Is(err, ErrPast) {
+		switch {
+		case !d.DateOnly && onlyTime.MatchString(matched):
+			local := d.At.In(loc)
+			d.At = time.Date(local.Year(), local.Month(), local.Day()+1, local.Hour(), local.Minute(), 0, 0, loc).UTC()
+		case !yearNamed.MatchString(text) && monthName.MatchString(matched) && dayOfMonth.MatchString(matched):
+			local := d.At
+			if !d.DateOnly {
+				local = d.At.In(loc)
+			}
+			next := time.Date(local.Year()+1, local.Month(), local.Day(), local.Hour(), local.Minute(), 0, 0, local.Location())
+			if next.Day() != local.Day() {
+				return store.Due{}, matched, ErrImpossible // February 29th, next year
+			}
+			d.At = next.UTC()
+		}
+	}
+	return checked(d, matched, now, loc)
+}
+
+// Whole reports whether text, after the words that introduce a due time
+// ("due", "by", "on", "deadline:"), is all a date or time: "next Monday
+// 9am", "by the 15th" are; "the report" and "Monday's standup" are not.
+func Whole(text string) bool {
+	rest := strings.TrimSpace(leadIn.ReplaceAllString(text, ""))
+	if rest == "" {
+		return false
+	}
+	rewritten, _ := rewrite(rest)
+	r, err := parser.Parse(rewritten, probeTime)
+	if errors.Is(err, ErrAmbiguous) || errors.Is(err, ErrImpossible) {
+		return slashDate.FindString(rewritten) == strings.TrimSpace(rewritten)
+	}
+	return r != nil && r.Index == 0 && len(strings.TrimSpace(r.Text)) == len(strings.TrimSpace(rewritten))
+}
+
+// probeTime is the moment Whole reads at: the shape of a phrase does not
+// depend on when.
+var probeTime = time.Date(2026, 1, 14, 12, 0, 0, 0, time.UTC)
+
+var (
+	leadIn    = regexp.MustCompile(`(?i)^\s*(?:(?:due|deadline|date|by|on|before|at|for)\b[\s:]*|[:\-–—]\s*)+`)
+	onlyTime  = regexp.MustCompile(`(?i)^(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)$`)
+	yearNamed = regexp.MustCompile(`\b\d{4}\b`)
+	slashDate = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b`)
+)
+
+// Read is Parse for a bound rather than a due time: the past is allowed.
+func Read(text string, now time.Time, loc *time.Location) (store.Due, string, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
 	if d, ok := exact(strings.TrimSpace(text), loc); ok {
-		return checked(d, strings.TrimSpace(text), now, loc)
+		return d, strings.TrimSpace(text), nil
 	}
 	local := now.In(loc)
 	r, err := parser.Parse(text, local)
+	if errors.Is(err, ErrAmbiguous) || errors.Is(err, ErrImpossible) {
+		return store.Due{}, slashDate.FindString(text), err
+	}
 	if err != nil || r == nil {
 		return store.Due{}, "", ErrNoDate
 	}
@@ -78,7 +141,7 @@ func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, e
 		return store.Due{}, matched, ErrImpossible
 	}
 	if timeOfDay.MatchString(matched) {
-		return checked(store.Due{At: r.Time.UTC()}, matched, now, loc)
+		return store.Due{At: r.Time.UTC()}, matched, nil
 	}
 	// A date: read again from noon, so a day added as 24 hours lands on
 	// the right date whatever the clocks do tonight.
@@ -88,7 +151,7 @@ func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, e
 		r = r2
 	}
 	y, m, d = r.Time.Date()
-	return checked(store.DueDate(y, m, d), matched, now, loc)
+	return store.DueDate(y, m, d), matched, nil
 }
 
 // checked refuses a due time in the past: a moment before now, a date
@@ -116,8 +179,9 @@ func exact(s string, loc *time.Location) (store.Due, bool) {
 	return store.Due{}, false
 }
 
-// timeOfDay finds a time of day in a matched phrase.
-var timeOfDay = regexp.MustCompile(`(?i)\d\s*(am|pm|a\.m\.|p\.m\.)\b|\d{1,2}:\d{2}|\b(noon|midday|midnight|tonight|morning|afternoon|evening|o'?clock)\b`)
+// timeOfDay finds a time of day in a matched phrase, or hours and minutes
+// from now.
+var timeOfDay = regexp.MustCompile(`(?i)\d\s*(am|pm|a\.m\.|p\.m\.)\b|\d{1,2}:\d{2}|\b(noon|midday|midnight|tonight|morning|afternoon|evening|o'?clock|hours?|hrs?|minutes?|mins?)\b`)
 
 // impossible reports a phrase naming a day of the month that the date it
 // became does not have ("February 30" became March 2).
@@ -157,6 +221,39 @@ var extra = []rules.Rule{
 				mo++
 			}
 			c.Duration = until(ref, time.Date(y, mo, day, 0, 0, 0, 0, time.UTC))
+			return true, nil
+		},
+	},
+	// "3/14", "14/3", "12/24/2026": month and day told apart by which one
+	// cannot be a month; "3/4" could be either, and is asked about.
+	&rules.F{
+		RegExp: regexp.MustCompile(`(?:\W|^)(` + slashDate.String() + `)(?:\W|$)`),
+		Applier: func(m *rules.Match, c *rules.Context, _ *rules.Options, ref time.Time) (bool, error) {
+			a, _ := strconv.Atoi(m.Captures[1])
+			b, _ := strconv.Atoi(m.Captures[2])
+			mo, day := a, b
+			switch {
+			case a <= 12 && b <= 12 && a != b:
+				return false, ErrAmbiguous
+			case a > 12:
+				mo, day = b, a
+			}
+			if mo < 1 || mo > 12 || day < 1 || day > 31 {
+				return false, nil
+			}
+			y := ref.Year()
+			if yy := m.Captures[3]; yy != "" {
+				y, _ = strconv.Atoi(yy)
+				if y < 100 {
+					y += 2000
+				}
+			} else if time.Date(y, time.Month(mo), min(day, daysIn(y, time.Month(mo))), 0, 0, 0, 0, time.UTC).Before(time.Date(ref.Year(), ref.Month(), ref.Day(), 0, 0, 0, 0, time.UTC)) {
+				y++ // no year: the next one
+			}
+			if day > daysIn(y, time.Month(mo)) {
+				return false, ErrImpossible
+			}
+			c.Duration = until(ref, time.Date(y, time.Month(mo), day, 0, 0, 0, 0, time.UTC))
 			return true, nil
 		},
 	},

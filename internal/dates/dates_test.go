@@ -39,6 +39,18 @@ func TestParse(t *testing.T) {
 		{"tonight", tue, utc, "2026-12-01T23:00:00Z", nil},
 		{"in 2 weeks", tue, utc, "2026-12-15", nil},
 		{"next friday at noon", tue, utc, "2026-12-04T12:00:00Z", nil},
+		// What names no day is its next occurrence.
+		{"at 9am", tue, utc, "2026-12-02T09:00:00Z", nil},
+		{"noon", tue, utc, "2026-12-02T12:00:00Z", nil},
+		{"March 3", tue, utc, "2027-03-03", nil},
+		{"March 3 2026", tue, utc, "", dates.ErrPast},
+		{"in 2 hours", tue, utc, "2026-12-01T16:30:00Z", nil},
+		// Slashes: the part above 12 is the day.
+		{"12/24", tue, utc, "2026-12-24", nil},
+		{"24/12", tue, utc, "2026-12-24", nil},
+		{"3/14", tue, utc, "2027-03-14", nil},
+		{"12/24/2027", tue, utc, "2027-12-24", nil},
+		{"5/5 at 3pm", tue, utc, "2027-05-05T15:00:00Z", nil},
 		// Month ends.
 		{"the 31st", time.Date(2027, 4, 30, 10, 0, 0, 0, utc), utc, "2027-05-31", nil},
 		{"the 30th", time.Date(2027, 1, 31, 10, 0, 0, 0, utc), utc, "2027-03-30", nil},
@@ -60,7 +72,9 @@ func TestParse(t *testing.T) {
 		{"in 2 days", time.Date(2026, 10, 31, 3, 30, 0, 0, utc), ny, "2026-11-01", nil},
 		// Refused.
 		{"yesterday", tue, utc, "", dates.ErrPast},
-		{"at 9am", tue, utc, "", dates.ErrPast},
+		{"last Friday", tue, utc, "", dates.ErrPast},
+		{"3/4", tue, utc, "", dates.ErrAmbiguous},
+		{"2/30", tue, utc, "", dates.ErrImpossible},
 		{"2026-11-20", tue, utc, "", dates.ErrPast},
 		{"February 30", tue, utc, "", dates.ErrImpossible},
 		{"buy milk", tue, utc, "", dates.ErrNoDate},
@@ -82,6 +96,20 @@ func TestParse(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%q at %s in %s = %s (from %q), want %s", tc.text, tc.now, tc.loc, got, matched, tc.want)
+		}
+	}
+}
+
+func TestWhole(t *testing.T) {
+	for text, want := range map[string]bool{
+		"tomorrow": true, "by Sunday": true, "due next Monday 9am": true, "on the 15th": true,
+		"end of the month": true, "deadline: Friday": true, "in 3 days": true, "this weekend": true,
+		"3/4": true, "at 5pm": true, "Friday at noon": true,
+		"the report": false, "Monday's standup": false, "dune by sunday": false, "": false,
+		"due": false, "to Sam": false, "the week": false,
+	} {
+		if got := dates.Whole(text); got != want {
+			t.Errorf("Whole(%q) = %v, want %v", text, got, want)
 		}
 	}
 }

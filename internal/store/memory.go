@@ -460,7 +460,7 @@ func selects(q TaskQuery, userID string, t Task) bool {
 		return false
 	}
 	if q.Priority != "" && t.Priority != q.Priority ||
-		q.DueBefore != nil && (t.Due == nil || !t.Due.At.Before(*q.DueBefore)) ||
+		q.DueBefore != nil && (t.Due == nil || !t.Due.DateOnly && !t.Due.At.Before(*q.DueBefore) || t.Due.DateOnly && !t.Due.At.Before(q.dueDay())) ||
 		q.Overdue && (t.Completed || !t.Due.Overdue(q.clock())) {
 		return false
 	}

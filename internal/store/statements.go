@@ -341,9 +341,11 @@ returning n`)
 	selected := func(first int) string {
 		p := func(i int) string { return fmt.Sprintf("$%d", first+i) }
 		return fmt.Sprintf(`%s and ($2::text = 'all' or %s = ($2::text = 'completed')) and lower(title) like all (%s::text[])
-	and (%s::text = '' or %s = %s::text) and (%s::timestamptz is null or %s < %s::timestamptz)
+	and (%s::text = '' or %s = %s::text)
+	and (%s::timestamptz is null or case when %s then %s < %s::timestamptz else %s < %s::timestamptz end)
 	and (not %s::bool or not %s and %s is not null and case when %s then %s < %s::timestamptz else %s < %s::timestamptz end)`,
-			user, t.completed, p(0), p(1), prio, p(1), p(2), dueAt, p(2),
+			user, t.completed, p(0), p(1), prio, p(1),
+			p(2), dueOnly, dueAt, p(6), dueAt, p(2),
 			p(3), t.completed, dueAt, dueOnly, dueAt, p(5), dueAt, p(4))
 	}
 	st.countTasks = fmt.Sprintf(`select count(*)::int from %s where %s`, t.table, selected(3))

@@ -184,8 +184,10 @@ type TaskQuery struct {
 	// Priority keeps the tasks of that priority ("": any).
 	Priority Priority
 	// DueBefore keeps the tasks due before it (nil: any); a task due on a
-	// date counts from that date's start, in UTC.
+	// date counts from that date's start in Zone.
 	DueBefore *time.Time
+	// Zone is the person's time zone (nil: UTC).
+	Zone *time.Location
 	// Overdue keeps the pending tasks whose due time is past: a time before
 	// Now, or a date before Today (the person's date, as UTC midnight).
 	Overdue    bool
@@ -203,6 +205,23 @@ func (q TaskQuery) clock() (now, today time.Time) {
 		today = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	}
 	return now, today
+}
+
+// dueDay is the date bound of DueBefore, as UTC midnight: a task due on
+// a date is due before DueBefore when its date is before it, that is when
+// the date starts, in Zone, before DueBefore.
+func (q TaskQuery) dueDay() time.Time {
+	zone := q.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	at := q.DueBefore.In(zone)
+	y, m, d := at.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	if at.After(time.Date(y, m, d, 0, 0, 0, 0, zone)) {
+		day = day.AddDate(0, 0, 1)
+	}
+	return day
 }
 
 // Priority is a task's priority: "low", "medium", "high", or "" for none.
@@ -247,6 +266,19 @@ type Due struct {
 // DueDate makes the Due of a civil date.
 func DueDate(year int, month time.Month, day int) Due {
 	return Due{At: time.Date(year, month, day, 0, 0, 0, 0, time.UTC), DateOnly: true}
+}
+
+// Start is the moment a due begins: the time, or the date's midnight in
+// loc (nil: UTC).
+func (d Due) Start(loc *time.Location) time.Time {
+	if !d.DateOnly {
+		return d.At
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, day := d.At.Date()
+	return time.Date(y, m, day, 0, 0, 0, 0, loc)
 }
 
 // Overdue reports whether a pending task due so is late at now, for a

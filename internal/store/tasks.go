@@ -152,14 +152,15 @@ func listTasks(ctx context.Context, q db, s *schema, userID string, tq TaskQuery
 }
 
 // selection are the parameters of what a list or count selects beyond the
-// filter: the title's words, a priority, a due bound, overdue, now, today.
+// filter: the title's words, a priority, a due bound, overdue, now, today,
+// and the due bound's date.
 func selection(tq TaskQuery) []any {
-	var before any
+	var before, day any
 	if tq.DueBefore != nil {
-		before = *tq.DueBefore
+		before, day = *tq.DueBefore, tq.dueDay()
 	}
 	now, today := tq.clock()
-	return []any{likeAll(tq.Contains), string(tq.Priority), before, tq.Overdue, now, today}
+	return []any{likeAll(tq.Contains), string(tq.Priority), before, tq.Overdue, now, today, day}
 }
 
 func updateTask(ctx context.Context, q db, s *schema, userID string, id int64, p TaskPatch) (Task, error) {

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones the tests use, whatever the machine has
 
 	"github.com/taskchat/taskchat/internal/store"
 )
@@ -308,6 +309,11 @@ func testPriorityAndDue(t *testing.T, s store.Store) {
 	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	today := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
 	before := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	ny, _ := time.LoadLocation("America/New_York")
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	beforeNY := time.Date(2026, 12, 3, 0, 0, 0, 0, ny)
+	endTokyo := time.Date(2026, 12, 3, 0, 0, 0, 0, tokyo)
+	fridayTokyo := time.Date(2026, 12, 3, 16, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name string
 		q    store.TaskQuery
@@ -315,6 +321,15 @@ func testPriorityAndDue(t *testing.T, s store.Store) {
 	}{
 		{"high", store.TaskQuery{Priority: store.PriorityHigh}, []int64{a.ID}},
 		{"due before the 3rd", store.TaskQuery{DueBefore: &before}, []int64{b.ID, d.ID}},
+		// In New York the 3rd starts at 05:00 UTC; call mom is due at
+		// 12:30 there on the 2nd.
+		{"due before the 3rd in New York", store.TaskQuery{DueBefore: &beforeNY, Zone: ny}, []int64{b.ID, d.ID}},
+		// In Tokyo the 2nd ends at 15:00 UTC, before call mom's 17:30 UTC.
+		{"due before the 2nd ends in Tokyo", store.TaskQuery{DueBefore: &endTokyo, Zone: tokyo}, []int64{d.ID}},
+		// Friday starts, in Tokyo, at 15:00 UTC on the 3rd: a bound at
+		// 16:00 UTC is Friday there, after its start.
+		{"due before Friday 01:00 in Tokyo", store.TaskQuery{DueBefore: &fridayTokyo, Zone: tokyo}, []int64{a.ID, b.ID, d.ID}},
+		{"due before Friday 01:00 in UTC", store.TaskQuery{DueBefore: &fridayTokyo}, []int64{b.ID, d.ID}},
 		{"overdue", store.TaskQuery{Overdue: true, Now: now, Today: today}, []int64{b.ID, d.ID}},
 		{"overdue the day it is due", store.TaskQuery{Overdue: true, Now: time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC), Today: friday.At}, []int64{b.ID, d.ID}},
 		{"overdue the day after", store.TaskQuery{Overdue: true, Now: time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC), Today: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)}, []int64{a.ID, b.ID, d.ID}},
