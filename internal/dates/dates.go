@@ -36,11 +36,15 @@ var (
 	ErrAmbiguous = errors.New("the date could be read two ways")
 )
 
-// Location reads an IANA time zone name ("Europe/Paris"); "" is UTC.
+// Location reads an IANA time zone name ("Europe/Paris"); "" is UTC. The
+// server's own zone ("Local") is no name a person has.
 func Location(name string) (*time.Location, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
+	switch {
+	case name == "":
 		return time.UTC, nil
+	case name == "Local" || len(name) > 64:
+		return nil, errors.New("not an IANA time zone name")
 	}
 	return time.LoadLocation(name)
 }
@@ -66,12 +70,15 @@ var parser = func() *when.Parser {
 // after five is tomorrow's, "March 3" in December next year's. Anything
 // else in the past is ErrPast.
 func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if last, ok := spanEnd(text, now, loc); ok && !nextWeekOrWeekend.MatchString(text) {
+		return store.DueDate(last.Date()), strings.TrimSpace(text), nil // "this week": by its Sunday
+	}
 	d, matched, err := Read(text, now, loc)
 	if err != nil {
 		return d, matched, err
-	}
-	if loc == nil {
-		loc = time.UTC
 	}
 	if _, _, err := checked(d, matched, now, loc); errors.Is(err, ErrPast) {
 		switch {
@@ -93,6 +100,54 @@ func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, e
 	return checked(d, matched, now, loc)
 }
 
+// Until reads a span a person asks about — "this week", "today", "next
+// month", "Friday", "the 15th" — as the bound of what is due in it: the
+// first day after it (a date), or the moment a time names.
+func Until(text string, now time.Time, loc *time.Location) (store.Due, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if last, ok := spanEnd(text, now, loc); ok {
+		return store.DueDate(last.AddDate(0, 0, 1).Date()), nil
+	}
+	d, _, err := Read(text, now, loc)
+	if err != nil {
+		return d, err
+	}
+	if d.DateOnly {
+		return store.DueDate(d.At.AddDate(0, 0, 1).Date()), nil
+	}
+	return d, nil
+}
+
+// span finds the spans Until and Parse read themselves: this week, next
+// month, the weekend.
+var span = regexp.MustCompile(`(?i)^\s*(?:by|before|in|during|for|within|over|through|on)?\s*(?:the\s+)?(?:(this|next|coming|current|rest\s+of\s+the|rest\s+of\s+this)\s+)?(week|month|weekend)\s*$`)
+
+// spanEnd is the last day of the span text names, as a date in UTC.
+func spanEnd(text string, now time.Time, loc *time.Location) (time.Time, bool) {
+	m := span.FindStringSubmatch(strings.TrimSpace(leadIn.ReplaceAllString(text, "")))
+	if m == nil {
+		return time.Time{}, false
+	}
+	today := Today(now, loc)
+	next := strings.EqualFold(m[1], "next")
+	switch strings.ToLower(m[2]) {
+	case "week", "weekend":
+		sunday := today.AddDate(0, 0, (7-int(today.Weekday()))%7)
+		if next {
+			sunday = sunday.AddDate(0, 0, 7)
+		}
+		return sunday, true
+	default: // month
+		first := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+		if next {
+			first = first.AddDate(0, 1, 0)
+		}
+		return first.AddDate(0, 1, -1), true
+	}
+}
+
 // Whole reports whether text, after the words that introduce a due time
 // ("due", "by", "on", "deadline:"), is all a date or time: "next Monday
 // 9am", "by the 15th" are; "the report" and "Monday's standup" are not.
@@ -100,6 +155,9 @@ func Whole(text string) bool {
 	rest := strings.TrimSpace(leadIn.ReplaceAllString(text, ""))
 	if rest == "" {
 		return false
+	}
+	if span.MatchString(rest) {
+		return true
 	}
 	rewritten, _ := rewrite(rest)
 	r, err := parser.Parse(rewritten, probeTime)
@@ -114,10 +172,12 @@ func Whole(text string) bool {
 var probeTime = time.Date(2026, 1, 14, 12, 0, 0, 0, time.UTC)
 
 var (
-	leadIn    = regexp.MustCompile(`(?i)^\s*(?:(?:due|deadline|date|by|on|before|at|for)\b[\s:]*|[:\-–—]\s*)+`)
-	onlyTime  = regexp.MustCompile(`(?i)^(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)$`)
-	yearNamed = regexp.MustCompile(`\b\d{4}\b`)
-	slashDate = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b`)
+	// A due "next week" is its Monday, "this weekend" its Saturday.
+	nextWeekOrWeekend = regexp.MustCompile(`(?i)\bnext\s+week\b|\bweekend\b`)
+	leadIn            = regexp.MustCompile(`(?i)^\s*(?:(?:due|deadline|date|by|on|before|at|for)\b[\s:]*|[:\-–—]\s*)+`)
+	onlyTime          = regexp.MustCompile(`(?i)^(?:at\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?|noon|midday|midnight)$`)
+	yearNamed         = regexp.MustCompile(`\b\d{4}\b`)
+	slashDate         = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b`)
 )
 
 // Read is Parse for a bound rather than a due time: the past is allowed.
@@ -139,6 +199,9 @@ func Read(text string, now time.Time, loc *time.Location) (store.Due, string, er
 	matched := strings.TrimSpace(r.Text)
 	if impossible(matched, r.Time) {
 		return store.Due{}, matched, ErrImpossible
+	}
+	if twelveHour(matched) {
+		return store.Due{}, matched, ErrAmbiguous
 	}
 	if timeOfDay.MatchString(matched) {
 		return store.Due{At: r.Time.UTC()}, matched, nil
@@ -183,6 +246,22 @@ func exact(s string, loc *time.Location) (store.Due, bool) {
 // from now.
 var timeOfDay = regexp.MustCompile(`(?i)\d\s*(am|pm|a\.m\.|p\.m\.)\b|\d{1,2}:\d{2}|\b(noon|midday|midnight|tonight|morning|afternoon|evening|o'?clock|hours?|hrs?|minutes?|mins?)\b`)
 
+// twelveHour reports a clock time that could be morning or afternoon:
+// "4:15", not "16:15", "04:15", "4:15pm" or "4:15 in the afternoon".
+func twelveHour(matched string) bool {
+	m := clockTime.FindStringSubmatchIndex(matched)
+	if m == nil || partOfDay.MatchString(matched) {
+		return false
+	}
+	return !meridiem.MatchString(matched[m[1]:])
+}
+
+var (
+	clockTime = regexp.MustCompile(`(?:^|[^\d:])([1-9]|1[0-2]):[0-5]\d\b`)
+	meridiem  = regexp.MustCompile(`(?i)^\s*(am|pm|a\.m\.|p\.m\.)`)
+	partOfDay = regexp.MustCompile(`(?i)\b(morning|afternoon|evening|tonight|night)\b`)
+)
+
 // impossible reports a phrase naming a day of the month that the date it
 // became does not have ("February 30" became March 2).
 func impossible(matched string, t time.Time) bool {
@@ -205,15 +284,27 @@ var (
 // overflows from the 31st into a short month).
 var extra = []rules.Rule{
 	// "the 15th", "by the 3rd", "on the 21st": that day, this month or the
-	// first month after that has it.
+	// first month after that has it. "The 15th of March" is that day of
+	// that month, this year or next; "the 31st of February" is impossible.
 	&rules.F{
-		RegExp: regexp.MustCompile(`(?i)(?:\W|^)(?:by\s+|on\s+|before\s+|due\s+)?(the\s+(\d{1,2})(st|nd|rd|th))(?:\W|$)`),
+		RegExp: regexp.MustCompile(`(?i)(?:\W|^)(?:by\s+|on\s+|before\s+|due\s+)?(the\s+(\d{1,2})(st|nd|rd|th)(?:\s+of\s+(` + monthName.String() + `))?)(?:\W|$)`),
 		Applier: func(m *rules.Match, c *rules.Context, _ *rules.Options, ref time.Time) (bool, error) {
 			day, _ := strconv.Atoi(m.Captures[1])
 			if day < 1 || day > 31 {
 				return false, nil
 			}
 			y, mo := ref.Year(), ref.Month()
+			if name := m.Captures[3]; name != "" {
+				mo = monthOf(name)
+				if mo < ref.Month() || mo == ref.Month() && day < ref.Day() {
+					y++
+				}
+				if day > daysIn(y, mo) {
+					return false, ErrImpossible
+				}
+				c.Duration = until(ref, time.Date(y, mo, day, 0, 0, 0, 0, time.UTC))
+				return true, nil
+			}
 			if day < ref.Day() {
 				mo++
 			}
@@ -292,6 +383,17 @@ func rewrite(text string) (string, error) {
 func until(ref, date time.Time) time.Duration {
 	t := time.Date(date.Year(), date.Month(), date.Day(), ref.Hour(), ref.Minute(), ref.Second(), ref.Nanosecond(), ref.Location())
 	return t.Sub(ref)
+}
+
+// monthOf is the month a name (or its first three letters) names.
+func monthOf(name string) time.Month {
+	prefix := strings.ToLower(name[:3])
+	for m := time.January; m <= time.December; m++ {
+		if strings.ToLower(m.String()[:3]) == prefix {
+			return m
+		}
+	}
+	return 0
 }
 
 func daysIn(y int, m time.Month) int {

@@ -74,10 +74,16 @@ func TestParse(t *testing.T) {
 		{"yesterday", tue, utc, "", dates.ErrPast},
 		{"last Friday", tue, utc, "", dates.ErrPast},
 		{"3/4", tue, utc, "", dates.ErrAmbiguous},
+		{"at 4:15", tue, utc, "", dates.ErrAmbiguous},
+		{"tomorrow at 4:15pm", tue, utc, "2026-12-02T16:15:00Z", nil},
+		{"tomorrow 16:15", tue, utc, "2026-12-02T16:15:00Z", nil},
 		{"2/30", tue, utc, "", dates.ErrImpossible},
 		{"2026-11-20", tue, utc, "", dates.ErrPast},
 		{"February 30", tue, utc, "", dates.ErrImpossible},
 		{"buy milk", tue, utc, "", dates.ErrNoDate},
+		// Spans: by their last day.
+		{"this week", tue, utc, "2026-12-06", nil},
+		{"this month", tue, utc, "2026-12-31", nil},
 	} {
 		d, matched, err := dates.Parse(tc.text, tc.now, tc.loc)
 		if tc.err != nil {
@@ -106,10 +112,42 @@ func TestWhole(t *testing.T) {
 		"end of the month": true, "deadline: Friday": true, "in 3 days": true, "this weekend": true,
 		"3/4": true, "at 5pm": true, "Friday at noon": true,
 		"the report": false, "Monday's standup": false, "dune by sunday": false, "": false,
-		"due": false, "to Sam": false, "the week": false,
+		"due": false, "to Sam": false, "this week": true, "next month": true, "the weekly report": false,
 	} {
 		if got := dates.Whole(text); got != want {
 			t.Errorf("Whole(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestUntil(t *testing.T) {
+	tue := time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC) // a Tuesday
+	sun := time.Date(2026, 12, 6, 22, 0, 0, 0, time.UTC)
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	for _, tc := range []struct {
+		text string
+		now  time.Time
+		loc  *time.Location
+		want string
+	}{
+		{"today", tue, time.UTC, "2026-12-02"},
+		{"this week", tue, time.UTC, "2026-12-07"},
+		{"the week", sun, time.UTC, "2026-12-07"},
+		{"this week", sun, tokyo, "2026-12-14"}, // Monday the 7th already, in Tokyo
+		{"next week", tue, time.UTC, "2026-12-14"},
+		{"this month", tue, time.UTC, "2027-01-01"},
+		{"next month", tue, time.UTC, "2027-02-01"},
+		{"Friday", tue, time.UTC, "2026-12-05"},
+		{"by the 15th", tue, time.UTC, "2026-12-16"},
+		{"tomorrow 9am", tue, time.UTC, "2026-12-02T09:00:00Z"},
+	} {
+		d, err := dates.Until(tc.text, tc.now, tc.loc)
+		got := d.At.Format(time.RFC3339)
+		if d.DateOnly {
+			got = d.At.Format("2006-01-02")
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("Until(%q) at %s in %s = %s %v, want %s", tc.text, tc.now, tc.loc, got, err, tc.want)
 		}
 	}
 }
