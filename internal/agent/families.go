@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/taskchat/taskchat/internal/dates"
 )
 
 // The parsers of lists and additions, and of the references to tasks all
@@ -139,20 +141,22 @@ func parseAdd(c clause, v verbMatch) (intent, bool) {
 		}
 		v.alone = true
 	}
-	// "add a due date to task 3" asks for a field the tools do not have.
-	if k := c.sub(i, c.n()).longest(0, phrases("a due date", "due date", "a deadline", "a priority", "priority", "a tag", "tag", "a label", "label", "a reminder to task")); k > 0 &&
+	// "add a tag to task 3" asks for a field the tools do not have.
+	if k := c.sub(i, c.n()).longest(0, phrases("a tag", "tag", "a label", "label", "a reminder to task")); k > 0 &&
 		slices.Contains([]string{"to", "for", "on"}, c.word(i+k)) {
-		return intent{kind: intentRefuse, say: "I can't set priorities, due dates or tags yet, so I left your tasks as they are."}, true
+		return intent{kind: intentRefuse, say: "I can't tag tasks, so I left your tasks as they are."}, true
 	}
 	// "add to my list: …".
 	if n := c.sub(i, c.n()).longest(0, listTails); n > 0 {
 		i += n
 	}
 	note := ""
+	lead := attrs{}  // "add a high priority task: …"
 	counted := false // "add two tasks: …"
 	for {
 		switch w := correct(c.word(i)); {
-		case slices.Contains([]string{"a", "an", "another", "new", "one", "more", "the", "some", "these", "following", "my"}, w):
+		case slices.Contains([]string{"a", "an", "another", "new", "one", "more", "the", "some", "these", "following", "my"}, w),
+			c.word(i) == "an": // not "any", as correct reads it
 			i++
 			continue
 		case slices.Contains([]string{"two", "three", "four", "five", "several", "multiple", "few"}, w):
@@ -160,8 +164,8 @@ func parseAdd(c clause, v verbMatch) (intent, bool) {
 			i++
 			continue
 		}
-		if n := c.sub(i, c.n()).longest(0, phrases("high priority", "low priority", "medium priority", "top priority", "urgent", "important")); n > 0 {
-			note = "I can't set priorities yet, so I added it without one."
+		if lvl, n := priorityAt(c, i, true); n > 0 && lvl != "none" && (c.word(i) != "priority" || slices.Contains(addNouns, correctNoun(c.word(i+1)))) {
+			lead.priority = lvl
 			i += n
 			continue
 		}
@@ -184,6 +188,15 @@ func parseAdd(c clause, v verbMatch) (intent, bool) {
 	if !hasNoun && !v.alone && !(c.word(0) == "new" && c.isPunct(i, ":", "-", "—")) { // "new: call the vet"
 		return intent{}, false
 	}
+	// "add a task due Friday to pay rent": a due date before the title.
+	if m := dueMarker(c, i); hasNoun && m > 0 {
+		for j := c.n() - 1; j > i+m; j-- {
+			if c.longest(j, addConnectors) > 0 && dates.Whole(dueWords(c, i+m, j)) {
+				lead.due, i = dueWords(c, i+m, j), j
+				break
+			}
+		}
+	}
 	if n := c.sub(i, c.n()).longest(0, addConnectors); n > 0 && (hasNoun || c.isPunct(i)) {
 		i += n
 	}
@@ -200,6 +213,9 @@ func parseAdd(c clause, v verbMatch) (intent, bool) {
 	}
 	if len(adds) == 0 {
 		return intent{kind: intentAsk, say: "What should the task say? For example: \"Add a task to buy groceries\"."}, true
+	}
+	for k := range adds {
+		adds[k].attrs = lead.with(adds[k].attrs)
 	}
 	in := intent{kind: intentAdd, adds: adds, note: note}
 	if noted && len(adds) == 1 && adds[0].desc == "" {
@@ -252,7 +268,7 @@ var descMarkers = phrases("description", "details", "detail", "notes", "note", "
 // 'clean the windows'"), each with a description if one follows its title
 // ("…, description: …", "… with notes: …"). A single title from "a task to
 // …" is one task unless commas list several.
-func addItems(body clause, single bool) ([]newTask, string) {
+func addItems(body clause, single bool) (out []newTask, _ string) {
 	// A description: the rest after a marker and ":" (or "with notes …").
 	desc := ""
 	for i := 0; i < body.n(); i++ {
@@ -279,23 +295,16 @@ func addItems(body clause, single bool) ([]newTask, string) {
 			break
 		}
 	}
-	// Where the task goes, and a due date it cannot hold, leave the title.
+	// Where the task goes, its priority and its due date leave the title.
 	note := ""
+	var set attrs
 	for changed := true; changed; {
 		changed = false
 		if n := tailLen(body, listTails); n > 0 {
 			body, changed = body.sub(0, body.n()-n), true
 		}
-		for i := 1; i < body.n(); i++ {
-			if body.word(i) == "due" && (body.isPunct(i-1, ",", "-", "—") || i == body.n()-2 || i == body.n()-3) {
-				note = "I can't set due dates yet, so the task has none."
-				j := i
-				if body.isPunct(i - 1) {
-					j = i - 1
-				}
-				body, changed = body.sub(0, j), true
-				break
-			}
+		if rest, a := attrTail(body); !a.empty() {
+			body, set, changed = rest, a.with(set), true
 		}
 		for body.n() > 0 && body.isPunct(body.n()-1, ".", ",", ";", ":", "!", "?", "-", "—", "–") {
 			body, changed = body.sub(0, body.n()-1), true
@@ -304,16 +313,28 @@ func addItems(body clause, single bool) ([]newTask, string) {
 	if body.n() == 0 {
 		return nil, note
 	}
+	defer func() {
+		for i := range out {
+			out[i].attrs = set
+		}
+	}()
 	// Quoted titles, each a task: "'rake the leaves' and 'clean the
 	// windows'", "\"Order groceries\" and another one \"Pay rent\"".
 	if quoted := quotedItems(body); len(quoted) > 1 {
 		return quoted, note
 	}
 	parts := splitItems(body, single)
-	out := make([]newTask, 0, len(parts))
+	out = make([]newTask, 0, len(parts))
 	for _, p := range parts {
 		if t := titleOf(p.text(0, p.n())); t != "" {
 			out = append(out, newTask{title: t})
+		}
+	}
+	// "read Dune by Sunday": a date that ends the title is its due date
+	// too, and stays in it.
+	if set.due == "" && set.bad == "" && len(parts) == 1 {
+		if due := implicitDue(body); due != "" {
+			set.due, set.implicit = due, true
 		}
 	}
 	if len(out) == 1 {

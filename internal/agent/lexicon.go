@@ -85,7 +85,7 @@ var (
 	)
 	// addVerbsAlone add whatever follows them; the others only add "a task
 	// …", "a reminder …" and the like ("make dinner" is not a request).
-	addVerbsAlone = phrases("add", "ad", "jot down", "jot", "write down", "note down", "save", "log", "insert")
+	addVerbsAlone = phrases("add", "ad", "jot down", "jot", "write down", "note down", "save", "log", "insert", "schedule")
 	// addFrames say "I have to do this" without a verb for the task list:
 	// the rest of the sentence is the task.
 	addFrames = phrases(
@@ -174,25 +174,6 @@ var (
 		"one", "called", "named", "titled", "about", "for", "entry", "thing", "reminder", "number", "no", "no.",
 		"#", "id", "with", "which", "says", "said", "saying", "labelled", "labeled", "on", "the task", "of"}
 )
-
-// unsupported are requests for what the tools cannot do, with what to say.
-var unsupported = []struct {
-	words []phrase
-	what  string
-}{
-	{phrases("priority", "prioritize", "prioritise", "urgent", "important", "top priority", "high priority", "low priority"),
-		"I can't set priorities yet"},
-	{phrases("due", "deadline", "due date", "due by", "by tomorrow", "overdue"),
-		"I can't set due dates yet"},
-	{phrases("tag", "tags", "label", "labels", "category", "categorize", "categorise"),
-		"I can't tag tasks"},
-	{phrases("assign", "assigned", "delegate", "share with"),
-		"I can't assign tasks to people"},
-	{phrases("set a reminder", "alarm", "notify", "notification", "ping me", "alert me", "at 5pm", "remind me at"),
-		"I can't send reminders at a time"},
-	{phrases("every day", "every week", "every month", "daily", "weekly", "monthly", "recurring", "repeat", "repeating"),
-		"I can't make tasks repeat"},
-}
 
 // Chit-chat, answered without touching anything.
 var (

@@ -96,11 +96,14 @@ const SystemPrompt = `You are taskchat, a friendly assistant that manages the us
 - Done, complete, finished: call complete_task.
 - Delete, remove, cancel: call delete_task.
 - Change, update, rename: call update_task.
+- Priorities (low, medium, high) and due dates: pass priority and due_date to add_task or update_task ("high priority, due Friday"; "push the dentist task to Monday"); "none" removes one. Never put them in a title.
+- "What's due this week?", "anything overdue?", "show high priority tasks": call list_tasks with due_before, overdue or priority.
+- Dates: read them in the user's time zone (below) and pass them as YYYY-MM-DD, or YYYY-MM-DDTHH:MM when a time was said. If a date is unclear or already past, ask; never guess.
 - When the user names a task by its title rather than its number, call list_tasks first and act on the task whose title matches. If several tasks match, ask which one the user means instead of guessing. If none matches, say so.
 - Never invent task numbers; use the ids that list_tasks returns.
 - After every action, confirm it in one short friendly sentence that names the task and its number.
 - If a tool returns an error, explain it kindly and suggest what to do. If it refuses a call, change nothing else: ask the user.
-- Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed).
+- Task lists: one task per line as "- [ ] 5. Title" (or "- [x]" when completed), then its priority and due date if it has them, and "overdue" when it is.
 - For anything else, answer briefly and say what you can do with tasks.`
 
 // modelError is a failure of the model (not of the store): the turn falls back.
@@ -135,7 +138,7 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	msgs := append([]json.RawMessage{chatMessage("system", SystemPrompt)}, promptOf(history, in.Message)...)
+	msgs := append([]json.RawMessage{chatMessage("system", SystemPrompt+"\n"+in.Tools.today())}, promptOf(history, in.Message)...)
 
 	for n := range l.cfg.MaxCalls {
 		callCtx, cancelCall := context.WithTimeout(turnCtx, l.cfg.Timeout)

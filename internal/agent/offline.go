@@ -115,17 +115,20 @@ func (x *executor) run(it intent) (string, error) {
 	case intentRefuse, intentAsk:
 		return it.say, nil
 	case intentList:
+		if it.agenda != (agenda{}) {
+			return x.agenda(it)
+		}
 		res, err := listTasks(x.ctx, x.tb, it.filter)
 		if err != nil {
 			return "", err
 		}
-		return describeList(it.filter, res), nil
+		return x.describeList(it.filter, res), nil
 	case intentStatus:
 		res, err := listTasks(x.ctx, x.tb, "all")
 		if err != nil {
 			return "", err
 		}
-		return describeList("all", res), nil
+		return x.describeList("all", res), nil
 	case intentMention:
 		return x.mention(it)
 	case intentAdd:
@@ -147,8 +150,41 @@ func (x *executor) run(it intent) (string, error) {
 
 func (x *executor) add(it intent) (string, error) {
 	var out []string
-	for _, nt := range it.adds {
-		res, err := call(x.ctx, x.tb, ToolAddTask, (*Toolbox).addTask, addArgs{Title: nt.title, Description: nt.desc})
+	// Every due date is read before anything is added: one that cannot be
+	// placed stops the whole message, unless it is the title's own words.
+	args := make([]addArgs, len(it.adds))
+	said := make([]string, len(it.adds))
+	for i, nt := range it.adds {
+		args[i] = addArgs{Title: nt.title, Description: nt.desc}
+		a := nt.attrs
+		if a.priority != "none" {
+			args[i].Priority = a.priority
+		}
+		if a.bad != "" {
+			return dueAsk(fmt.Sprintf("I couldn't read %q as a date", a.bad)), nil
+		}
+		var details []string
+		if args[i].Priority != "" {
+			details = append(details, args[i].Priority+" priority")
+		}
+		if a.due != "" && a.due != "none" {
+			exact, when, problem := x.dueArg(a.due)
+			switch {
+			case problem != "" && a.implicit:
+				it.note = strings.TrimSpace(it.note + " I didn't give it a due date: " + problem + ".")
+			case problem != "":
+				return dueAsk(problem), nil
+			default:
+				args[i].DueDate = exact
+				details = append(details, "due "+when)
+			}
+		}
+		if len(details) > 0 {
+			said[i] = ", " + strings.Join(details, ", ")
+		}
+	}
+	for i, nt := range it.adds {
+		res, err := call(x.ctx, x.tb, ToolAddTask, (*Toolbox).addTask, args[i])
 		if err != nil {
 			msg, err := friendly(err)
 			if err != nil {
@@ -158,9 +194,9 @@ func (x *executor) add(it intent) (string, error) {
 			continue
 		}
 		x.last = &listItem{ID: res.TaskID, Title: res.Title}
-		s := fmt.Sprintf("Added %q to your tasks (task %d).", res.Title, res.TaskID)
+		s := fmt.Sprintf("Added %q to your tasks (task %d%s).", res.Title, res.TaskID, said[i])
 		if nt.desc != "" {
-			s = fmt.Sprintf("Added %q to your tasks (task %d), with its description.", res.Title, res.TaskID)
+			s = fmt.Sprintf("Added %q to your tasks (task %d%s), with its description.", res.Title, res.TaskID, said[i])
 		}
 		out = append(out, s)
 	}
@@ -168,6 +204,23 @@ func (x *executor) add(it intent) (string, error) {
 		out = append(out, it.note)
 	}
 	return strings.Join(out, "\n"), nil
+}
+
+// agenda answers a question about the list: what is due by a date, what
+// is overdue, the tasks of a priority.
+func (x *executor) agenda(it intent) (string, error) {
+	args, what, problem := x.agendaArgs(it.filter, it.agenda)
+	if problem != "" {
+		return problem, nil
+	}
+	res, err := call(x.ctx, x.tb, ToolListTasks, (*Toolbox).listTasks, args)
+	if te, ok := errors.AsType[*ToolError](err); ok {
+		err = fmt.Errorf("list_tasks: %s", te.Message)
+	}
+	if err != nil {
+		return "", err
+	}
+	return x.describeAgenda(what, it.agenda, res), nil
 }
 
 // mention remembers the task a statement names, for a later "it", and
@@ -266,6 +319,9 @@ func (x *executor) update(it intent) (string, error) {
 	}
 	if chosen == nil {
 		return firstAsk, nil
+	}
+	if chosen.value == "" && !it.set.empty() {
+		return x.schedule(target, it.set)
 	}
 	args := updateArgs{TaskID: TaskID(target.ID)}
 	if it.descMode {
@@ -571,7 +627,7 @@ func plural(n int, one string) string {
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
-func describeList(filter string, res listResult) string {
+func (x *executor) describeList(filter string, res listResult) string {
 	items := res.Tasks
 	var b strings.Builder
 	if res.More() > 0 {
@@ -580,7 +636,7 @@ func describeList(filter string, res listResult) string {
 			what = "tasks"
 		}
 		fmt.Fprintf(&b, "You have %d %s; here are %d of them, pending first, then the newest:", res.Total, what, len(items))
-		writeItems(&b, items)
+		x.writeItems(&b, items)
 		fmt.Fprintf(&b, "\n…and %d more. Name a task by its number to work on it.", res.More())
 		return b.String()
 	}
@@ -604,17 +660,32 @@ func describeList(filter string, res listResult) string {
 		}
 		fmt.Fprintf(&b, "You have %s (%d pending, %d completed):", plural(len(items), "task"), len(items)-done, done)
 	}
-	writeItems(&b, items)
+	x.writeItems(&b, items)
 	return b.String()
 }
 
-func writeItems(b *strings.Builder, items []listItem) {
+// writeItems writes one task a line, with its priority and due date:
+// "- [ ] 5. Pay rent (high priority, due Friday, December 4, overdue)".
+func (x *executor) writeItems(b *strings.Builder, items []listItem) {
 	for _, t := range items {
 		mark := " "
 		if t.Completed {
 			mark = "x"
 		}
 		fmt.Fprintf(b, "\n- [%s] %d. %s", mark, t.ID, t.Title)
+		var extra []string
+		if t.Priority != nil {
+			extra = append(extra, *t.Priority+" priority")
+		}
+		if t.DueAt != nil {
+			extra = append(extra, "due "+x.sayItemDue(*t.DueAt))
+		}
+		if t.Overdue {
+			extra = append(extra, "overdue")
+		}
+		if len(extra) > 0 {
+			fmt.Fprintf(b, " (%s)", strings.Join(extra, ", "))
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/taskchat/taskchat/internal/agent"
 	"github.com/taskchat/taskchat/internal/store"
@@ -57,7 +58,7 @@ func TestOfflineUtterances(t *testing.T) {
 		{say: "What have I completed?", calls: []wantCall{list("completed")}, reply: "You've completed 1 task:\n- [x] 3. Pay bills"},
 
 		// Adding, as people say it.
-		{say: "remind me to call the dentist tomorrow", calls: []wantCall{add(`{"title":"Call the dentist tomorrow"}`)}},
+		{say: "remind me to call the dentist tomorrow", calls: []wantCall{add(`{"title":"Call the dentist tomorrow","due_date":"2026-12-02"}`)}},
 		{say: `Add "Renew passport"`, calls: []wantCall{add(`{"title":"Renew passport"}`)}},
 		{say: "please add water the plants to my list", calls: []wantCall{add(`{"title":"Water the plants"}`)}},
 		{say: "Create a new task called Prepare slides", calls: []wantCall{add(`{"title":"Prepare slides"}`)}},
@@ -126,7 +127,7 @@ func TestOfflineUtterances(t *testing.T) {
 		t.Run(tc.say, func(t *testing.T) {
 			t.Parallel()
 			s := seed(t, tc.extra...)
-			tb := agent.NewToolbox(s, "u")
+			tb := agent.NewToolbox(s, "u").At(time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC), time.UTC)
 			rep, err := agent.Offline{}.Respond(context.Background(), agent.Input{Message: tc.say, Tools: tb})
 			if err != nil {
 				t.Fatal(err)

@@ -75,7 +75,10 @@ type refGroup struct {
 
 func (g refGroup) empty() bool { return g.whole.kind == refNone && len(g.parts) == 0 }
 
-type newTask struct{ title, desc string }
+type newTask struct {
+	title, desc string
+	attrs       attrs
+}
 
 // updateSplit is one way to read "change X to Y": target X, value Y.
 type updateSplit struct {
@@ -96,6 +99,8 @@ type intent struct {
 	quiet    bool          // mention: names the task for what follows, says nothing
 	bulk     intentKind    // refuse: the completion or deletion of many tasks it refuses
 	noteText string        // add: "add a note X" — X as typed, a description if a task was named before
+	set      attrs         // update: the priority and due date to set
+	agenda   agenda        // list: the priority, due date or lateness asked about
 }
 
 // parse reads a message into the intents of its clauses, in order.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/taskchat/taskchat/internal/dates"
 )
 
 // The rules that read one clause. Each family parser looks at a clause that
@@ -291,6 +293,7 @@ var requestRules = []func(c clause, question bool) (intent, bool){
 		}
 		return actOn(intentComplete, c.sub(1, 1))
 	},
+	parseAgenda,
 	func(c clause, _ bool) (intent, bool) { return parseList(c) },
 	parseNegated,
 	// Any other question is about the tasks, answered with the list.
@@ -305,6 +308,7 @@ var requestRules = []func(c clause, question bool) (intent, bool){
 		}
 		return intent{kind: intentUnknown}, true
 	},
+	func(c clause, _ bool) (intent, bool) { return parseSchedule(c) },
 	func(c clause, _ bool) (intent, bool) { return parseUnsupported(c) },
 	// "Delete old photos is done" reports a task done; it is no delete.
 	func(c clause, _ bool) (intent, bool) {
@@ -330,8 +334,9 @@ var requestRules = []func(c clause, question bool) (intent, bool){
 	func(c clause, _ bool) (intent, bool) { return parseAlso(c) },
 }
 
-// parseTimedReminder refuses "remind me at 5pm to …": the time is what no
-// tool keeps.
+// parseTimedReminder reads "remind me tomorrow at 9 to …": taskchat sends
+// no reminders, but it can keep the task with that due date. A time it
+// cannot read is refused, and nothing is added.
 func parseTimedReminder(c clause, _ bool) (intent, bool) {
 	remind := c.at(0, phrase{"remind", "me"}) || c.at(0, phrase{"remind", "us"})
 	if !remind || c.longest(0, addFrames) > 0 {
@@ -341,7 +346,24 @@ func parseTimedReminder(c clause, _ bool) (intent, bool) {
 	if !c.hasNumber() && c.sub(2, c.n()).longest(0, when) == 0 {
 		return intent{}, false
 	}
-	return intent{kind: intentRefuse, say: "I can't send reminders at a set time, so nothing changed. Say \"add a task to …\" to put it on your list."}, true
+	refuse := intent{kind: intentRefuse, say: "I can't send reminders at a set time, so nothing changed. Say \"add a task to …\" to put it on your list, with a due date if you like."}
+	to, _ := c.find(2, phrases("to", "about", "that i need to", "that i have to"))
+	if to < 3 {
+		return refuse, true
+	}
+	due := dueWords(c, 2, to)
+	if !dates.Whole(due) {
+		return refuse, true
+	}
+	body := c.sub(to+c.longest(to, phrases("to", "about", "that i need to", "that i have to")), c.n())
+	adds, _ := addItems(body, true)
+	if len(adds) == 0 {
+		return refuse, true
+	}
+	for i := range adds {
+		adds[i].attrs = adds[i].attrs.with(attrs{due: due})
+	}
+	return intent{kind: intentAdd, adds: adds, note: "I can't send reminders, so it's on your list with that due date instead."}, true
 }
 
 // parseNegated reads a negated clause, which changes nothing: "I didn't
@@ -457,15 +479,13 @@ func namesTaskFirst(c clause) bool {
 	return slices.Contains([]string{"it", "that", "this", "them"}, c.word(i))
 }
 
-// Unsupported fields, by the shapes that ask for them ("high priority",
-// "due Friday", "tag task 3 as work") rather than by any word alone, so a
+// Unsupported fields, by the shapes that ask for them ("tag task 3 as
+// work", "assign it to Sam") rather than by any word alone, so a
 // title that contains one of the words stays a title.
 var unsupportedShapes = []struct {
 	shapes []phrase
 	what   string
 }{
-	{phrases("priority", "prioritize", "prioritise", "deprioritize", "urgent", "as important", "important"), "I can't set priorities yet"},
-	{phrases("due", "deadline", "due date"), "I can't set due dates yet"},
 	{phrases("tag", "tags", "label", "labels", "category"), "I can't tag tasks"},
 	{phrases("assign", "assigned", "delegate"), "I can't assign tasks to people"},
 	{phrases("set a reminder", "remind me at", "remind me on", "remind me in", "remind me tomorrow", "remind me tonight",
@@ -473,8 +493,8 @@ var unsupportedShapes = []struct {
 	{phrases("recurring", "repeat", "repeating", "every day", "every week", "every month", "each week", "each day"), "I can't make tasks repeat"},
 }
 
-// parseUnsupported refuses a request about a task's priority, due date,
-// tags, assignee, reminders or repetition: the tools have none of them.
+// parseUnsupported refuses a request about a task's tags, assignee,
+// reminders or repetition: the tools have none of them.
 // Quoted text and what follows "to", ":" in a rename are titles.
 func parseUnsupported(c clause) (intent, bool) {
 	end := c.n()
@@ -484,14 +504,14 @@ func parseUnsupported(c clause) (intent, bool) {
 	}
 	switch v.family {
 	case famAdd:
-		// "make task 2 high priority" is about task 2; "add an urgent
-		// call" is a title.
+		// "make task 2 a work task" is about task 2; "add a tag
+		// printer" is a title.
 		if !namesTaskFirst(c.sub(v.n, c.n())) {
 			return intent{}, false
 		}
 	case famUpdate:
-		// Only the part before the new text: "change the priority of
-		// task 2 to high", not "rename task 2 to Pay the dues".
+		// Only the part before the new text: "change the tag of task 2
+		// to work", not "rename task 2 to Tag the photos".
 		if i, _ := c.find(1, updateSeparators); i > 0 {
 			end = i
 		}

@@ -191,6 +191,15 @@ func (tb *Toolbox) clock() (time.Time, *time.Location, time.Time) {
 	return now, zone, dates.Today(now, zone)
 }
 
+// today tells a model the person's date, time and zone, which due dates
+// are read in.
+func (tb *Toolbox) today() string {
+	now, zone, _ := tb.clock()
+	local := now.In(zone)
+	return fmt.Sprintf("Now, for the user: %s, %s (time zone %s, UTC%s).",
+		local.Format("Monday 2006-01-02"), local.Format("15:04"), zone, local.Format("-07:00"))
+}
+
 // dueOf reads a due date a tool was given: exact forms, or words. An
 // unreadable or past one is a tool error that says why.
 func (tb *Toolbox) dueOf(s string) (*store.Due, error) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/taskchat/taskchat/internal/agent"
 	"github.com/taskchat/taskchat/internal/store"
@@ -19,6 +20,12 @@ import (
 //	-N               task N deleted
 //	N=Title          task N renamed
 //	N.desc=Text      task N's description set
+//	N!high           task N's priority set ("N!" removed)
+//	N@2026-12-04     task N's due date set (a time in RFC 3339, UTC; "N@" removed)
+//
+// and an added task's priority and due date follow its title
+// ("+Pay rent!high@2026-12-04"). Every turn runs on Tuesday 2026-12-01 at
+// 14:30 UTC, in the turn's zone (UTC when none).
 //
 // joined by "; " in the order of the task numbers, additions last. An empty
 // want means nothing may change.
@@ -28,7 +35,13 @@ type turn struct {
 	say   string
 	want  string
 	reply string // a part of the reply, when it matters
+	zone  string // the person's time zone
+	prio  map[int]string
+	due   map[int]string // tasks' due dates before, as the notation writes them
 }
+
+// turnTime is the moment every turn runs at: a Tuesday afternoon.
+var turnTime = time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC)
 
 func runTurns(t *testing.T, turns []turn) {
 	t.Helper()
@@ -37,8 +50,16 @@ func runTurns(t *testing.T, turns []turn) {
 			t.Parallel()
 			ctx := context.Background()
 			s := store.NewMemory()
-			for _, title := range tc.tasks {
-				task, err := s.AddTask(ctx, "u", store.NewTask{Title: strings.TrimPrefix(title, "*")})
+			zone, err := time.LoadLocation(tc.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, title := range tc.tasks {
+				nt := store.NewTask{Title: strings.TrimPrefix(title, "*"), Priority: store.Priority(tc.prio[i+1])}
+				if d, ok := tc.due[i+1]; ok {
+					nt.Due = parseDue(t, d)
+				}
+				task, err := s.AddTask(ctx, "u", nt)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -53,7 +74,7 @@ func runTurns(t *testing.T, turns []turn) {
 			say := func(msg string) agent.Reply {
 				history = append(history, store.Message{Role: store.RoleUser, Content: msg})
 				h := slices.Clone(history)
-				tb := agent.NewToolbox(s, "u")
+				tb := agent.NewToolbox(s, "u").At(turnTime, zone)
 				rep, err := agent.Offline{}.Respond(ctx, agent.Input{Message: msg, Tools: tb,
 					History: func(context.Context) ([]store.Message, error) { return h, nil }})
 				if err != nil {
@@ -104,17 +125,32 @@ func changes(before, after map[int64]store.Task) string {
 	}
 	slices.Sort(sorted)
 	desc := func(t store.Task) string { return t.Description }
+	due := func(t store.Task) string {
+		switch {
+		case t.Due == nil:
+			return ""
+		case t.Due.DateOnly:
+			return t.Due.At.Format("2006-01-02")
+		}
+		return t.Due.At.UTC().Format(time.RFC3339)
+	}
 	var out, added []string
 	for _, id := range sorted {
 		b, had := before[id]
 		a, has := after[id]
 		switch {
 		case !had:
+			s := "+" + a.Title
 			if d := desc(a); d != "" {
-				added = append(added, "+"+a.Title+"|"+d)
-			} else {
-				added = append(added, "+"+a.Title)
+				s += "|" + d
 			}
+			if a.Priority != "" {
+				s += "!" + string(a.Priority)
+			}
+			if d := due(a); d != "" {
+				s += "@" + d
+			}
+			added = append(added, s)
 		case !has:
 			out = append(out, fmt.Sprintf("-%d", id))
 		default:
@@ -126,6 +162,12 @@ func changes(before, after map[int64]store.Task) string {
 			}
 			if desc(a) != desc(b) {
 				out = append(out, fmt.Sprintf("%d.desc=%s", id, desc(a)))
+			}
+			if a.Priority != b.Priority {
+				out = append(out, fmt.Sprintf("%d!%s", id, a.Priority))
+			}
+			if due(a) != due(b) {
+				out = append(out, fmt.Sprintf("%d@%s", id, due(a)))
 			}
 		}
 	}
@@ -146,7 +188,7 @@ func TestOfflineSafety(t *testing.T) {
 		{tasks: []string{"Catch up with Sam", "Call mom"}, say: "remove the cat task", want: "", reply: `Did you mean task 1 "Catch up with Sam"?`},
 		{tasks: []string{"Finish slides today", "Call mom"}, say: "I'm done for today", want: ""},
 		{tasks: chores, say: "Set task 3 to done", want: "done 3"},
-		{tasks: chores, say: "change task 2 to high priority", want: "", reply: "priorit"},
+		{tasks: chores, say: "change task 2 to high priority", want: "2!high", reply: "high priority"},
 		{tasks: nil, say: "Add a task to review meeting notes", want: "+Review meeting notes"},
 		{tasks: petCare, say: "add milk and mark task 2 done", want: "done 2; +Milk"},
 
@@ -169,18 +211,18 @@ func TestOfflineSafety(t *testing.T) {
 		{tasks: []string{"Notes for the interview"}, say: "add task: notes for the interview is done", want: "+Notes for the interview is done"},
 
 		// What the tools cannot do changes nothing, and says so.
-		{tasks: petCare, say: "make task 2 high priority", want: "", reply: "priorit"},
-		{tasks: petCare, say: "mark task 2 as important", want: "", reply: "priorit"},
-		{tasks: petCare, say: "set the due date of task 1 to friday", want: "", reply: "due dates"},
+		{tasks: petCare, say: "make task 2 high priority", want: "2!high", reply: "high priority"},
+		{tasks: petCare, say: "mark task 2 as important", want: "2!high", reply: "high priority"},
+		{tasks: petCare, say: "set the due date of task 1 to friday", want: "1@2026-12-04", reply: "Friday, December 4"},
 		{tasks: petCare, say: "repeat task 1 every week", want: "", reply: "repeat"},
-		{tasks: petCare, say: "remind me at 5pm to feed the cat", want: "", reply: "reminders"},
+		{tasks: petCare, say: "remind me at 5pm to feed the cat", want: "+Feed the cat@2026-12-01T17:00:00Z", reply: "reminders"},
 		{tasks: petCare, say: "mark task 1 as not done", want: "", reply: "reopen"},
 		{tasks: []string{"*Walk the dog"}, say: "uncheck the dog task", want: "", reply: "reopen"},
 		{tasks: petCare, say: "tag task 2 as home", want: "", reply: "tag"},
 
 		// Vague words name no task; a state still to come is no report.
 		{tasks: chores, say: "remove one", want: "", reply: "Which task"},
-		{tasks: chores, say: "task 2 should be done by friday", want: ""},
+		{tasks: chores, say: "task 2 should be done by friday", want: "2@2026-12-04"},
 		{tasks: chores, say: "nope", want: "", reply: "nothing changed"},
 
 		// Negations and questions change nothing.
@@ -296,5 +338,126 @@ func TestOfflineUnderstanding(t *testing.T) {
 		{tasks: chores, pre: []string{"delete task 1"}, say: "delete it", want: "", reply: "Which task"},
 		{tasks: chores, say: "delete it", want: "", reply: "Which task"},
 		{tasks: chores, say: "the haircut too", want: ""},
+	})
+}
+
+// parseDue reads the notation's due date: a date or an RFC 3339 moment.
+func parseDue(t *testing.T, s string) *store.Due {
+	t.Helper()
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		due := store.DueDate(d.Date())
+		return &due
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &store.Due{At: at}
+}
+
+// Priorities and due dates, by chat: set when a task is added or changed,
+// read in the person's time zone, asked about when they cannot be placed,
+// and never left in a title.
+func TestOfflinePriorityAndDue(t *testing.T) {
+	dated := map[int]string{2: "2026-12-03", 4: "2026-11-28"}
+	ranked := map[int]string{2: "low", 4: "high"}
+	home := []string{"Walk the dog", "Feed the cat", "Call the dentist", "Pay rent"}
+	runTurns(t, []turn{
+		// Adds: the attributes leave the title.
+		{say: "add pay the electricity bill, high priority, due Friday", want: "+Pay the electricity bill!high@2026-12-04", reply: "due Friday, December 4"},
+		{say: "add a high priority task to renew my passport", want: "+Renew my passport!high"},
+		{say: "add call mom, urgent", want: "+Call mom!high"},
+		{say: "add renew passport - important", want: "+Renew passport!high"},
+		{say: "add an urgent call to the bank", want: "+Call to the bank!high"},
+		{say: "add submit the report due next Monday 9am", want: "+Submit the report@2026-12-07T09:00:00Z", reply: "at 09:00"},
+		{say: "add a task: book flights (low priority, due in 3 days)", want: "+Book flights!low@2026-12-04"},
+		{say: "add pay rent - due friday, priority: high", want: "+Pay rent!high@2026-12-04"},
+		{say: "add a task due Friday to pay rent", want: "+Pay rent@2026-12-04"},
+		{say: `add "Call Sam" high priority`, want: "+Call Sam!high"},
+		{say: "add two tasks: buy milk and call mom, due tomorrow", want: "+Buy milk@2026-12-02; +Call mom@2026-12-02"},
+		{say: "remind me tomorrow at 9am to call the bank", want: "+Call the bank@2026-12-02T09:00:00Z", reply: "reminders"},
+		// A date that ends a title is its due date too, and stays in it.
+		{say: "add a task to read 'Dune' by Sunday", want: "+Read 'Dune' by Sunday@2026-12-06"},
+		{say: "add buy milk tomorrow", want: "+Buy milk tomorrow@2026-12-02"},
+		{say: "add renew insurance by the 15th", want: "+Renew insurance by the 15th@2026-12-15"},
+		{say: "add pay rent by end of the month", want: "+Pay rent by end of the month@2026-12-31"},
+		{say: "add meeting at 3pm tomorrow", want: "+Meeting at 3pm tomorrow@2026-12-02T15:00:00Z"},
+		// … but not what only looks like one.
+		{say: "add book a table for Friday", want: "+Book a table for Friday"},
+		{say: "schedule a dentist appointment for next Tuesday", want: "+Dentist appointment for next Tuesday"},
+		{say: "add buy a gift for Monday's party", want: "+Buy a gift for Monday's party"},
+		{say: "add a task to plan next week", want: "+Plan next week"},
+		{say: "add take out the bins every Monday", want: "+Take out the bins every Monday"},
+		{say: "add fix the roof due to the leak", want: "+Fix the roof due to the leak"},
+		{say: "add pay the amount due", want: "+Pay the amount due"},
+		{say: "add review the priority list", want: "+Review the priority list"},
+		{say: "add a task to prepare for the deadline", want: "+Prepare for the deadline"},
+		// A due date no calendar places is asked about; nothing is added.
+		{say: "add water the plants due whenever", want: "", reply: "When should it be due?"},
+		{say: "add send invoice due 3/4", want: "", reply: "two different dates"},
+		{say: "add pay rent, due yesterday", want: "", reply: "already past"},
+		{say: "add file taxes, due February 30", want: "", reply: "no date a calendar has"},
+		// Unless it is the title's own words: the task is added undated.
+		{say: "I need to collect the twins from judo at 4:15", want: "+Collect the twins from judo at 4:15", reply: "morning or afternoon"},
+		// Changes.
+		{tasks: home, say: "push the dentist task to Monday", want: "3@2026-12-07", reply: "Monday, December 7"},
+		{tasks: home, say: "move task 3 to next friday", want: "3@2026-12-04"},
+		{tasks: home, say: "postpone task 1 until the 15th", want: "1@2026-12-15"},
+		{tasks: home, say: "reschedule the dog task for tomorrow morning", want: "1@2026-12-02T09:00:00Z"},
+		{tasks: home, due: dated, say: "push task 2 back a week", want: "2@2026-12-10"},
+		{tasks: home, due: dated, say: "push task 4 back by 2 days", want: "", reply: "already past"},
+		{tasks: home, say: "push task 1 back a week", want: "", reply: "no due date to move"},
+		{tasks: home, say: "push the dentist task to whenever", want: "", reply: "When should it be due?"},
+		{tasks: home, say: "set task 2 to high priority", want: "2!high"},
+		{tasks: home, say: "make task 1 low priority", want: "1!low"},
+		{tasks: home, say: "mark task 3 as urgent", want: "3!high"},
+		{tasks: home, say: "Bump the dog task up to high priority", want: "1!high"},
+		{tasks: home, prio: ranked, say: "change the priority of task 4 to medium", want: "4!medium"},
+		{tasks: home, prio: ranked, say: "lower the priority of task 4", want: "4!medium"},
+		{tasks: home, prio: ranked, say: "raise the priority of task 2", want: "2!medium"},
+		{tasks: home, prio: ranked, say: "lower the priority of task 2", want: "", reply: "already at low priority"},
+		{tasks: home, say: "prioritize the dentist task", want: "3!high"},
+		{tasks: home, say: "set the due date of task 3 to Dec 24", want: "3@2026-12-24"},
+		{tasks: home, say: "change the deadline for task 1 to next Tuesday", want: "1@2026-12-08"},
+		{tasks: home, say: "add a due date to task 1: March 3", want: "1@2027-03-03", reply: "March 3, 2027"},
+		{tasks: home, say: "give task 3 a due date of Friday", want: "3@2026-12-04"},
+		{tasks: home, say: "change task 1 to high priority and due tomorrow", want: "1!high; 1@2026-12-02"},
+		{tasks: home, say: "make task 3 due tomorrow at 5pm", want: "3@2026-12-02T17:00:00Z"},
+		{tasks: home, say: "change task 3 to Friday", want: "3@2026-12-04"},
+		{tasks: home, say: "change task 3 to 'Friday'", want: "3=Friday"},
+		{tasks: home, say: "rename task 1 to Walk the dog on Friday", want: "1=Walk the dog on Friday"},
+		{tasks: home, due: dated, say: "remove the due date from task 2", want: "2@", reply: "no due date"},
+		{tasks: home, prio: ranked, say: "clear the priority of task 4", want: "4!"},
+		{tasks: home, say: "task 3 is due on Friday", want: "3@2026-12-04"},
+		{tasks: home, say: "the dentist task is due tomorrow", want: "3@2026-12-02"},
+		{tasks: home, say: "task 1 is high priority", want: "1!high"},
+		{tasks: home, say: "task 3 due friday", want: "3@2026-12-04"},
+		{tasks: home, pre: []string{"add buy stamps"}, say: "make it high priority", want: "5!high"},
+		{tasks: home, say: "set the due date of task 3 to the 31st of February", want: "", reply: "When should it be due?"},
+		// A statement about a title alone is no request.
+		{tasks: home, say: "the rent is due friday", want: ""},
+		// Questions: what's due, overdue, of a priority; nothing changes.
+		{tasks: home, due: dated, prio: ranked, say: "what's due this week?", want: "", reply: "You have 2 tasks due by Sunday, December 6"},
+		{tasks: home, due: dated, prio: ranked, say: "what's due today", want: "", reply: "4. Pay rent (high priority, due Saturday, November 28, overdue)"},
+		{tasks: home, due: dated, say: "anything overdue?", want: "", reply: "1 overdue task"},
+		{tasks: home, say: "anything overdue?", want: "", reply: "Nothing is overdue"},
+		{tasks: home, prio: ranked, say: "show high priority tasks", want: "", reply: "1 high-priority task"},
+		{tasks: home, prio: ranked, say: "what's urgent?", want: "", reply: "4. Pay rent"},
+		{tasks: home, due: dated, say: "what's due?", want: "", reply: "2 pending tasks with a due date"},
+		{tasks: home, due: dated, say: "which tasks are due by friday?", want: "", reply: "due by Friday, December 4"},
+		{tasks: home, due: dated, say: "tasks due this month", want: "", reply: "due by Thursday, December 31"},
+		{tasks: home, due: dated, prio: ranked, say: "show my tasks", want: "", reply: "2. Feed the cat (low priority, due Thursday, December 3)"},
+		// The person's time zone: at 14:30 UTC it is 03:30 on the 2nd in
+		// Auckland (summer time), 23:30 on the 1st in Tokyo, and 06:30 in
+		// Los Angeles.
+		{zone: "Pacific/Auckland", say: "add pay rent, due tomorrow", want: "+Pay rent@2026-12-03"},
+		{zone: "Asia/Tokyo", say: "add pay rent, due tomorrow", want: "+Pay rent@2026-12-02"},
+		{zone: "Asia/Tokyo", say: "add call mom due tomorrow at 9am", want: "+Call mom@2026-12-02T00:00:00Z"},
+		{zone: "America/Los_Angeles", say: "add call mom due today at 5pm", want: "+Call mom@2026-12-02T01:00:00Z", reply: "Tuesday, December 1 at 17:00"},
+		{zone: "America/Los_Angeles", say: "add call mom due at 6am", want: "+Call mom@2026-12-02T14:00:00Z"},
+		{zone: "Asia/Tokyo", tasks: home, due: map[int]string{1: "2026-12-01"}, say: "anything overdue?", want: "", reply: "Nothing is overdue"},
+		{zone: "Asia/Tokyo", tasks: home, due: map[int]string{1: "2026-11-30"}, say: "anything overdue?", want: "", reply: "1. Walk the dog"},
+		{zone: "Asia/Tokyo", tasks: home, due: map[int]string{1: "2026-12-02T15:30:00Z"}, say: "what's due today?", want: "", reply: "no pending tasks due by Tuesday, December 1"},
+		{zone: "Asia/Tokyo", tasks: home, due: map[int]string{1: "2026-12-01T14:00:00Z"}, say: "what's due today?", want: "", reply: "1. Walk the dog"},
 	})
 }

@@ -2,7 +2,8 @@ package agent
 
 import "slices"
 
-// The parsers of changes to a task's title or description.
+// The parsers of changes to a task's title or description (its priority
+// and due date are scheduling.go's).
 
 // ---- updating
 
@@ -86,8 +87,8 @@ func updateField(body clause) (clause, bool) {
 }
 
 // updateSplits are the readings of "X to Y" at each separator, best first;
-// or, when the new value is a field the tools lack ("to high priority"),
-// the refusal.
+// or, when the new value is no title ("to high priority", "to pending"),
+// what it asks instead.
 func updateSplits(body clause, descMode bool, seps []phrase) ([]updateSplit, bool, intent) {
 	var splits []updateSplit
 	for i := 0; i < body.n(); i++ {
@@ -120,7 +121,7 @@ func updateSplits(body clause, descMode bool, seps []phrase) ([]updateSplit, boo
 		if refs.empty() {
 			refs = refGroup{whole: ref{kind: refPronoun}}
 		}
-		if in, ok := unsupportedValue(value); ok && !tDesc {
+		if in, ok := valueIntent(refs, value); ok && !tDesc {
 			return nil, descMode, in
 		}
 		if i == 0 && !tDesc {
@@ -132,14 +133,14 @@ func updateSplits(body clause, descMode bool, seps []phrase) ([]updateSplit, boo
 	return splits, descMode, intent{}
 }
 
-// unsupportedValue refuses a change to a field the tools do not have:
-// "change task 2 to high priority", "… to due tomorrow".
-func unsupportedValue(v string) (intent, bool) {
-	c := clause{m: &message{}, toks: nil}
+// valueIntent reads a new value that is no title: a priority or a due
+// date ("change task 2 to high priority", "… to due tomorrow"), which
+// change those, or a state ("… to pending"), which no tool sets.
+func valueIntent(refs refGroup, v string) (intent, bool) {
 	m := tokenize(clean(v))
-	c = clause{m: &m, toks: m.toks}
-	if c.longest(0, phrases("high priority", "low priority", "medium priority", "top priority", "priority", "urgent", "due", "a due date", "important")) > 0 {
-		return intent{kind: intentRefuse, say: "I can't set priorities or due dates yet, so I left the task as it is."}, true
+	c := clause{m: &m, toks: m.toks}
+	if a, ok := attrList(c, 0, false, false); ok {
+		return scheduleUpdate(refs, a), true
 	}
 	if c.n() > 0 && slices.Contains([]string{"pending", "incomplete", "open", "undone"}, c.word(0)) && c.n() <= 2 {
 		return refuseReopen(), true
@@ -199,7 +200,7 @@ func parseShouldSay(c clause) (intent, bool) {
 	if !named || value == "" {
 		return intent{}, false
 	}
-	if in, ok := unsupportedValue(value); ok {
+	if in, ok := valueIntent(refs, value); ok {
 		return in, true
 	}
 	return intent{kind: intentUpdate, splits: []updateSplit{{target: refs, value: value}}}, true
