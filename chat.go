@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
@@ -21,7 +22,8 @@ import (
 // chatRequest is a decoded, validated POST /api/{user_id}/chat body.
 type chatRequest struct {
 	Message        string
-	ConversationID int64 // 0: start a new conversation
+	ConversationID int64  // 0: start a new conversation
+	TimeZone       string // an IANA name, or "" (the header's, or UTC)
 }
 
 // chatResponse is a turn's answer. The reply is also under "message",
@@ -69,6 +71,7 @@ func parseChat(body []byte, maxChars int) (chatRequest, error) {
 	var raw struct {
 		Message        json.RawMessage `json:"message"`
 		ConversationID json.RawMessage `json:"conversation_id"`
+		TimeZone       json.RawMessage `json:"time_zone"`
 	}
 	if err := decodeObject(body, &raw); err != nil {
 		return req, err
@@ -90,6 +93,11 @@ func parseChat(body []byte, maxChars int) (chatRequest, error) {
 	}
 	if err := store.CheckText(req.Message); err != nil {
 		return req, invalidInput("The message %s.", err)
+	}
+	if len(raw.TimeZone) > 0 && string(raw.TimeZone) != "null" {
+		if err := json.Unmarshal(raw.TimeZone, &req.TimeZone); err != nil {
+			return req, invalidInput("The field \"time_zone\" must be a string: an IANA time zone name such as Europe/Paris.")
+		}
 	}
 	id, err := parseConversationID(raw.ConversationID)
 	req.ConversationID = id
@@ -172,6 +180,11 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		zone, err := zoneOf(r, req.TimeZone)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
 		turn := store.Turn{
 			UserID: userOf(r), ConversationID: req.ConversationID, Content: req.Message,
 			RateLimit: lim.ratePerMinute, IdempotencyKey: key, RequestHash: requestHash(req),
@@ -179,7 +192,7 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 		if lim.addressRate > 0 {
 			turn.Address, turn.AddressLimit = clientAddress(r, lim.proxyHops), lim.addressRate
 		}
-		body, replayed, err := chatTurn(r.Context(), st, ag, lim.historyWindow, turn)
+		body, replayed, err := chatTurn(r.Context(), st, ag, lim.historyWindow, zone, turn)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -194,9 +207,9 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 // chatTurn runs a turn — store the user message, let the agent answer with
 // the tools, store the reply — and returns the response body, or the first
 // turn's body when the idempotency key replays it.
-func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, t store.Turn) (json.RawMessage, bool, error) {
+func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, zone *time.Location, t store.Turn) (json.RawMessage, bool, error) {
 	answer := func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
-		tools := agent.NewToolbox(tx, t.UserID)
+		tools := agent.NewToolbox(tx, t.UserID).At(time.Now(), zone)
 		reply, err := ag.Respond(ctx, agent.Input{
 			Message: t.Content,
 			Tools:   tools,

@@ -460,6 +460,10 @@ func TestBadInput(t *testing.T) {
 			{"path conversation", "GET", "conversations/abc", "", "", 404, "conversation_not_found"},
 			{"delete path conversation", "DELETE", "conversations/abc", "", "", 404, "conversation_not_found"},
 			{"task status", "GET", "tasks?status=done", "", "", 400, "invalid_status"},
+			{"unknown time zone", "POST", "chat", "application/json", `{"message":"add pay rent due tomorrow","time_zone":"Mars/Olympus"}`, 400, "invalid_time_zone"},
+			{"local time zone", "POST", "chat", "application/json", `{"message":"add pay rent due tomorrow","time_zone":"Local"}`, 400, "invalid_time_zone"},
+			{"number time zone", "POST", "chat", "application/json", `{"message":"add pay rent due tomorrow","time_zone":9}`, 422, "invalid_input"},
+			{"query time zone", "POST", "chat?time_zone=UTC%2B3", "application/json", `{"message":"add pay rent due tomorrow"}`, 400, "invalid_time_zone"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				user := fmt.Sprintf("bad%d", i)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/taskchat/taskchat"
 	"github.com/taskchat/taskchat/internal/pgtest"
@@ -516,5 +517,32 @@ func TestLLMContextAndCallsBounded(t *testing.T) {
 	results := messagesSent(t, reqs[1])
 	if last := fmt.Sprint(results[len(results)-1]["content"]); !strings.Contains(last, "at most 20 tool calls") {
 		t.Errorf("the 30th call's result = %s", last)
+	}
+}
+
+// TestLLMTimeZone: the system prompt tells the model the person's date and
+// zone, and a due date the model passes in words is read in that zone.
+func TestLLMTimeZone(t *testing.T) {
+	f := newFakeModel(t,
+		calls("add_task", `{"title":"Pay rent","priority":"high","due_date":"tomorrow"}`),
+		text("Added “Pay rent”, due tomorrow."),
+	)
+	h, _ := llmApp(t, f)
+	zone, _ := time.LoadLocation("Pacific/Kiritimati")
+	before := time.Now().In(zone)
+	res := do(t, h, "POST", "/api/llmtz/chat", strings.NewReader(`{"message":"add pay rent, high priority, due tomorrow","time_zone":"Pacific/Kiritimati"}`), "Content-Type", "application/json")
+	if res.Code != 200 {
+		t.Fatalf("chat: %d %s", res.Code, res.Body)
+	}
+	after := time.Now().In(zone)
+	system := fmt.Sprint(messagesSent(t, f.requests()[0])[0]["content"])
+	if !strings.Contains(system, "Pacific/Kiritimati") || !strings.Contains(system, "UTC+14:00") ||
+		!strings.Contains(system, before.Format("2006-01-02")) && !strings.Contains(system, after.Format("2006-01-02")) {
+		t.Errorf("system prompt does not say the person's date and zone:\n%s", system)
+	}
+	ts := tasksOf(t, h, "llmtz", "all")
+	want := []string{before.AddDate(0, 0, 1).Format("2006-01-02"), after.AddDate(0, 0, 1).Format("2006-01-02")}
+	if len(ts) != 1 || ts[0].Priority == nil || *ts[0].Priority != "high" || ts[0].DueDate == nil || !slices.Contains(want, *ts[0].DueDate) {
+		t.Errorf("tasks = %+v, want high priority due %v", ts, want)
 	}
 }

@@ -81,18 +81,21 @@ func taskViews(ts []store.Task, c clock) []taskJSON {
 	return out
 }
 
-// zoneOf reads the person's time zone: the X-Time-Zone header, else the
-// ?time_zone= query, else fallback (a body's time_zone), else UTC.
-func zoneOf(r *http.Request, fallback string) (*time.Location, error) {
-	name := r.Header.Get("X-Time-Zone")
+// zoneOf reads the person's time zone: body (a chat body's time_zone),
+// else the X-Time-Zone header, else the ?time_zone= query, else UTC.
+func zoneOf(r *http.Request, body string) (*time.Location, error) {
+	name := body
+	if name == "" {
+		name = r.Header.Get("X-Time-Zone")
+	}
 	if name == "" {
 		name = r.URL.Query().Get("time_zone")
 	}
-	if name == "" {
-		name = fallback
-	}
 	loc, err := dates.Location(name)
 	if err != nil {
+		if len(name) > 64 {
+			name = name[:64] + "…"
+		}
 		return time.UTC, errorf(http.StatusBadRequest, "invalid_time_zone", "The time zone %q is not an IANA time zone name such as Europe/Paris.", name)
 	}
 	return loc, nil

@@ -450,3 +450,52 @@ func TestTaskPriorityAndDue(t *testing.T) {
 		}
 	})
 }
+
+// TestChatTimeZone: a chat turn reads dates in the person's time zone, from
+// the body's time_zone, else the X-Time-Zone header, else UTC; a bad header
+// is refused with nothing written.
+func TestChatTimeZone(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		h := newApp(t, env)
+		// tomorrow in loc, read before and after the turn (a turn that
+		// crosses midnight there may see either).
+		tomorrow := func(loc string) []string {
+			l, err := time.LoadLocation(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []string{time.Now().In(l).AddDate(0, 0, 1).Format("2006-01-02")}
+		}
+		for _, tc := range []struct {
+			user, body, header, zone string
+		}{
+			{"tz1", `{"message":"add pay rent due tomorrow","time_zone":"Pacific/Kiritimati"}`, "", "Pacific/Kiritimati"},
+			{"tz2", `{"message":"add pay rent due tomorrow"}`, "Pacific/Pago_Pago", "Pacific/Pago_Pago"},
+			{"tz3", `{"message":"add pay rent due tomorrow","time_zone":"Pacific/Pago_Pago"}`, "Pacific/Kiritimati", "Pacific/Pago_Pago"},
+			{"tz4", `{"message":"add pay rent due tomorrow","time_zone":null}`, "", "UTC"},
+		} {
+			before := tomorrow(tc.zone)
+			headers := []string{"Content-Type", "application/json"}
+			if tc.header != "" {
+				headers = append(headers, "X-Time-Zone", tc.header)
+			}
+			if res := do(t, h, "POST", "/api/"+tc.user+"/chat", jsonBody(tc.body), headers...); res.Code != 200 {
+				t.Fatalf("%s: %d %s", tc.body, res.Code, res.Body)
+			}
+			want := append(before, tomorrow(tc.zone)...)
+			ts := tasksOf(t, h, tc.user, "all")
+			if len(ts) != 1 || ts[0].DueDate == nil || !slices.Contains(want, *ts[0].DueDate) {
+				t.Errorf("%s (header %q): tasks %+v, want due %v", tc.body, tc.header, ts, want)
+			}
+		}
+		res := do(t, h, "POST", "/api/tz5/chat", jsonBody(`{"message":"add pay rent due tomorrow"}`), "Content-Type", "application/json", "X-Time-Zone", strings.Repeat("Europe/", 40))
+		var e errorBody
+		res.json(&e)
+		if res.Code != 400 || e.Code != "invalid_time_zone" || strings.Count(e.Detail, "Europe/") > 10 {
+			t.Errorf("bad header: %d %+v", res.Code, e)
+		}
+		if ts := tasksOf(t, h, "tz5", "all"); len(ts) != 0 {
+			t.Errorf("written after a refused time zone: %+v", ts)
+		}
+	})
+}
