@@ -2,6 +2,8 @@ package taskchat_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -11,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -114,7 +118,15 @@ func TestBrowserChat(t *testing.T) {
 		return ""
 	}
 
+	// The person is in Kiritimati (UTC+14): the page sends that zone, and
+	// "tomorrow" is read there.
+	zone, _ := time.LoadLocation("Pacific/Kiritimati")
+	inZone := chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone.String()})
+		return chromedp.Void{}, err
+	})
 	err := do(
+		inZone,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible("#message"),
 		chromedp.SetValue("#user", "browser-user"),
@@ -156,6 +168,88 @@ func TestBrowserChat(t *testing.T) {
 		!strings.Contains(log, "Add a task to buy groceries") || !strings.Contains(log, `Added "Buy groceries"`) {
 		fail("after reload: user %q, history %q, log %q", user, history, log)
 	}
+	// The task panel: priority and due date, an overdue task marked, and
+	// done, rename and delete through the task API.
+	restTasks := func() map[int64]task {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/api/browser-user/tasks")
+		if err != nil {
+			fail("list tasks: %v", err)
+		}
+		defer res.Body.Close()
+		var ts []task
+		if err := json.NewDecoder(res.Body).Decode(&ts); err != nil {
+			fail("list tasks: %v", err)
+		}
+		out := map[int64]task{}
+		for _, x := range ts {
+			out[x.ID] = x
+		}
+		return out
+	}
+	old := time.Now().In(zone).AddDate(0, 0, -3).Format("2006-01-02")
+	res, err := http.Post(srv.URL+"/api/browser-user/tasks", "application/json", strings.NewReader(`{"title":"Old bill","due_date":"`+old+`"}`))
+	if err != nil || res.StatusCode != 201 {
+		fail("create a task: %v %v", res, err)
+	}
+	res.Body.Close()
+	before := time.Now().In(zone).AddDate(0, 0, 1).Format("2006-01-02")
+	if err := do(chromedp.SendKeys("#message", "add pay rent, high priority, due tomorrow"), chromedp.Click("#send")); err != nil {
+		fail("chatting: %v", err)
+	}
+	panel := waitText("#tasks", "Pay rent")
+	after := time.Now().In(zone).AddDate(0, 0, 1).Format("2006-01-02")
+	ts := restTasks()
+	if len(ts) != 3 || ts[3].Priority == nil || *ts[3].Priority != "high" || ts[3].DueDate == nil || *ts[3].DueDate != before && *ts[3].DueDate != after {
+		fail("after the priority and due turn: %+v (tomorrow in %s is %s)", ts, zone, after)
+	}
+	if !strings.Contains(panel, "high") || !strings.Contains(panel, "due ") || !strings.Contains(panel, "overdue") {
+		fail("the task panel shows %q", panel)
+	}
+	late := text(`#tasks li[data-id="2"] .due.overdue`)
+	if !strings.Contains(late, "overdue") || strings.Contains(text(`#tasks li[data-id="3"] .due`), "overdue") {
+		fail("overdue marking: task 2 %q, task 3 %q", late, text(`#tasks li[data-id="3"] .due`))
+	}
+	if err := do(chromedp.Click(`#tasks li[data-id="1"] input[type=checkbox]`)); err != nil {
+		fail("tick task 1: %v", err)
+	}
+	waitFor := func(what string, ok func(map[int64]task) bool) {
+		t.Helper()
+		for range 200 {
+			if ok(restTasks()) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		fail("%s never happened: %+v", what, restTasks())
+	}
+	waitFor("task 1 done", func(ts map[int64]task) bool { return ts[1].Completed })
+	if err := do(
+		chromedp.WaitVisible(`#tasks li.done[data-id="1"]`),
+		chromedp.Click(`#tasks li[data-id="3"] button.rename`),
+		chromedp.WaitVisible(`#tasks li[data-id="3"] .body input`),
+		chromedp.SetValue(`#tasks li[data-id="3"] .body input`, "Pay the rent"),
+		chromedp.SendKeys(`#tasks li[data-id="3"] .body input`, "\r"),
+	); err != nil {
+		fail("rename task 3: %v", err)
+	}
+	waitFor("task 3 renamed", func(ts map[int64]task) bool { return ts[3].Title == "Pay the rent" })
+	waitText("#tasks", "Pay the rent")
+	if err := do(chromedp.Click(`#tasks li[data-id="2"] button.delete`)); err != nil {
+		fail("delete task 2: %v", err)
+	}
+	waitFor("task 2 deleted", func(ts map[int64]task) bool { _, ok := ts[2]; return !ok && len(ts) == 2 })
+	for i := 0; strings.Contains(text("#tasks"), "Old bill"); i++ {
+		if i == 200 {
+			fail("the deleted task is still shown: %q", text("#tasks"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ts := restTasks(); !ts[1].Completed || ts[3].Completed || *ts[3].Priority != "high" {
+		fail("tasks after the panel's changes: %+v", ts)
+	}
+	errText = text("#error")
+
 	mu.Lock()
 	defer mu.Unlock()
 	if len(jsErrors) > 0 || strings.TrimSpace(errText) != "" {
