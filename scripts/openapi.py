@@ -39,7 +39,7 @@ COMMON_PATH = {
     "400": err("Bad input: a malformed user id, limit, cursor, sort or status."),
     "401": err("Auth is on and the token is missing or invalid."),
     "403": err("The token belongs to another user."),
-    "400": err("Bad input: a malformed path, user id, limit, cursor, sort or status; or two Authorization headers."),
+    "400": err("Bad input: a malformed path, user id, limit, cursor, sort, status, priority, due_before, overdue or time zone; or two Authorization headers."),
     "500": err("The database stopped answering during a commit and could not be asked whether it happened (`outcome_unknown`); "
                "look before sending again. Nothing else is a 500."),
     "503": err("Misconfigured (`misconfigured`), the database is unavailable, timed out or busy (`database_unavailable`) "
@@ -62,7 +62,8 @@ BODY_ERRS = {
 
 P = {k: {"$ref": "#/components/parameters/" + k} for k in
      ["user_id", "conversation_id", "task_id", "limit20", "limit50", "limit100",
-      "beforeConversation", "beforeMessage", "beforeTask", "status", "completed", "sort"]}
+      "beforeConversation", "beforeMessage", "beforeTask", "status", "completed", "sort",
+      "priority", "due_before", "overdue", "time_zone", "X-Time-Zone"]}
 
 paths = {}
 
@@ -103,12 +104,13 @@ chat_responses = {
     "409": err("A turn with this Idempotency-Key is still running."),
     "422": err("The message is missing, has no visible character, is too long or holds control or bidirectional-override characters; "
                "or the Idempotency-Key was used for another message."),
+    "400": err("The time zone (body `time_zone`, `X-Time-Zone` or `?time_zone=`) is not an IANA name (`invalid_time_zone`); or a malformed path or body."),
     "429": err("Over `CHAT_RATE_LIMIT` turns this minute (or, with auth off, `CHAT_ADDRESS_RATE_LIMIT` from one address); see `Retry-After`."),
     **BODY_ERRS,
 }
-op("/api/{user_id}/chat", "post", "chat", "Send a message and get the assistant's answer", chat_responses, [IDEM_HEADER], chat_body)
-op("/api/chat", "post", "chatByToken", "The chat, the user from the token", chat_responses, [IDEM_HEADER], chat_body, token=True)
-op("/chat", "post", "chatByTokenRoot", "The chat under /chat, the user from the token", chat_responses, [IDEM_HEADER], chat_body, token=True)
+op("/api/{user_id}/chat", "post", "chat", "Send a message and get the assistant's answer", chat_responses, [IDEM_HEADER, P["X-Time-Zone"], P["time_zone"]], chat_body)
+op("/api/chat", "post", "chatByToken", "The chat, the user from the token", chat_responses, [IDEM_HEADER, P["X-Time-Zone"], P["time_zone"]], chat_body, token=True)
+op("/chat", "post", "chatByTokenRoot", "The chat under /chat, the user from the token", chat_responses, [IDEM_HEADER, P["X-Time-Zone"], P["time_zone"]], chat_body, token=True)
 
 # History.
 op("/api/{user_id}/conversations", "get", "listConversations", "The user's conversations, most recently active first",
@@ -145,21 +147,21 @@ op("/api/conversations/{conversation_id}", "delete", "deleteConversationByToken"
 # Tasks.
 task_body = {"required": True, "content": content(ref("TaskInput"))}
 task_422 = err("A field has the wrong type, or the title has no visible character or is longer than 200 characters, or the description longer than 1000, "
-               "or either holds control or bidirectional-override characters (`invalid_input`).")
+               "or either holds control or bidirectional-override characters, or priority is not low/medium/high, or due_date is not a date or RFC 3339 time (`invalid_input`).")
 both("/tasks", "get", "listTasks", "A page of the user's tasks",
      {"200": {"description": "A bare array of tasks.", "content": content(array(ref("Task"))), "headers": LINK}},
-     [P["status"], P["completed"], P["sort"], P["limit100"], P["beforeTask"]])
+     [P["status"], P["completed"], P["priority"], P["due_before"], P["overdue"], P["sort"], P["limit100"], P["beforeTask"], P["time_zone"], P["X-Time-Zone"]])
 both("/tasks", "post", "createTask", "Create a task",
      {"201": {"description": "The task.", "content": content(ref("Task")),
               "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}},
       "409": err("The user has `MAX_TASKS_PER_USER` tasks (`task_limit_reached`), or a request with this Idempotency-Key is still running."),
       "422": task_422, **BODY_ERRS},
-     [IDEM_HEADER], {"required": True, "content": content(ref("NewTask"))})
+     [IDEM_HEADER, P["X-Time-Zone"]], {"required": True, "content": content(ref("NewTask"))})
 both("/tasks/{task_id}", "get", "getTask", "One task", {"200": {"description": "The task.", "content": content(ref("Task"))}, "404": TASK_404}, [P["task_id"]])
 for m in ("put", "patch"):
     both("/tasks/{task_id}", m, m + "Task", "Change the fields sent; the others stay",
          {"200": {"description": "The task as it is now.", "content": content(ref("Task"))}, "404": TASK_404, "422": task_422, **BODY_ERRS},
-         [P["task_id"]], task_body)
+         [P["task_id"], P["X-Time-Zone"]], task_body)
 both("/tasks/{task_id}", "delete", "deleteTask", "Delete a task", {"204": {"description": "Deleted."}, "404": TASK_404}, [P["task_id"]])
 both("/tasks/{task_id}/complete", "patch", "completeTask", "Toggle a task (no body), or set it with {\"completed\": bool}",
      {"200": {"description": "The task as it is now.", "content": content(ref("Task"))}, "404": TASK_404, "422": task_422, **BODY_ERRS},
@@ -220,13 +222,23 @@ conversation = {"type": "object", "required": ["id", "user_id", "title", "messag
 message = {"type": "object", "required": ["id", "role", "content", "tool_calls", "created_at"], "properties": {
     "id": {"type": "integer"}, "role": {"type": "string", "enum": ["user", "assistant"]}, "content": {"type": "string"},
     "tool_calls": array(ref("ToolCall")), "created_at": time}}
-task = {"type": "object", "required": ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"], "properties": {
+due = {"type": ["string", "null"], "description": "A date (`2026-12-04`) when no time was given, else an RFC 3339 time in UTC; null when unset.",
+       "examples": ["2026-12-04", "2026-12-04T17:00:00Z"]}
+task = {"type": "object", "required": ["id", "user_id", "title", "description", "completed", "priority", "due_at", "due_date", "overdue", "created_at", "updated_at"], "properties": {
     "id": {"type": "integer"}, "user_id": {"type": "string"}, "title": {"type": "string", "minLength": 1, "maxLength": 200},
     "description": {"type": ["string", "null"], "maxLength": 1000, "description": "null when there is none"},
-    "completed": {"type": "boolean"}, "created_at": time, "updated_at": time}}
+    "completed": {"type": "boolean"},
+    "priority": {"type": ["string", "null"], "enum": ["low", "medium", "high", None], "description": "null when unset"},
+    "due_at": due, "due_date": {**due, "description": "The same as due_at, under the name most frontends read."},
+    "overdue": {"type": "boolean", "description": "Pending and past its due date or time, in the person's time zone."},
+    "created_at": time, "updated_at": time}}
 task_fields = {"title": {"type": "string", "minLength": 1, "maxLength": 200, "description": "1–200 characters after trimming"},
                "description": {"type": ["string", "null"], "maxLength": 1000, "description": "null or \"\" clears it"},
-               "completed": {"type": "boolean"}}
+               "completed": {"type": "boolean"},
+               "priority": {"type": ["string", "null"], "enum": ["low", "medium", "high", None], "description": "Any case; null clears it."},
+               "due_date": {"type": ["string", "null"], "description": "A date (`2026-12-04`), an RFC 3339 time, or a local `2026-12-04T17:00` in the person's time zone; null or \"\" clears it. "
+                            "Words such as \"tomorrow\" are for the chat, not here.", "examples": ["2026-12-04", "2026-12-04T17:00:00+01:00"]},
+               "due_at": {"type": ["string", "null"], "description": "The same as due_date (due_at wins when both are sent)."}}
 
 doc = {
     "openapi": "3.1.0",
@@ -254,8 +266,18 @@ doc = {
             "beforeTask": {"name": "before", "in": "query", "description": "A task id from the `Link` header: the page after it in the same order.", "schema": {"type": "integer", "minimum": 1}},
             "status": {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["all", "pending", "completed"], "default": "all"}},
             "completed": {"name": "completed", "in": "query", "description": "`true` or `false`: the same as status=completed or status=pending.", "schema": {"type": "boolean"}},
-            "sort": {"name": "sort", "in": "query", "description": "`created`: newest first; `updated`: most recently changed first; `title`: A to Z.",
-                     "schema": {"type": "string", "enum": ["created", "updated", "title"], "default": "created"}},
+            "sort": {"name": "sort", "in": "query", "description": "`created`: newest first; `updated`: most recently changed first; `title`: A to Z; "
+                     "`due`: soonest due first, undated last; `priority`: high, medium, low, then unset. `created_at`, `updated_at`, `due_at` and `due_date` are accepted too.",
+                     "schema": {"type": "string", "enum": ["created", "updated", "title", "due", "priority"], "default": "created"}},
+            "priority": {"name": "priority", "in": "query", "description": "Only tasks with this priority.", "schema": {"type": "string", "enum": ["low", "medium", "high"]}},
+            "due_before": {"name": "due_before", "in": "query", "description": "Only tasks due before this: a date (the start of that day in the person's time zone) or an RFC 3339 time.",
+                           "schema": {"type": "string", "examples": ["2026-12-04", "2026-12-04T17:00:00Z"]}},
+            "overdue": {"name": "overdue", "in": "query", "description": "`true`: only pending tasks whose due date or time has passed in the person's time zone.", "schema": {"type": "boolean"}},
+            "time_zone": {"name": "time_zone", "in": "query", "description": "The person's IANA time zone, when no X-Time-Zone header is sent. Default UTC.",
+                          "schema": {"type": "string", "maxLength": 64, "examples": ["Europe/Paris"]}},
+            "X-Time-Zone": {"name": "X-Time-Zone", "in": "header", "description": "The person's IANA time zone, which dates are read in (what \"today\", \"overdue\" and a date without a time mean). "
+                            "A chat body's `time_zone` wins over it; it wins over `?time_zone=`. Default UTC; an unknown name is 400 `invalid_time_zone`.",
+                            "schema": {"type": "string", "maxLength": 64, "examples": ["America/New_York"]}},
         },
         "schemas": {
             "Error": {"type": "object", "required": ["detail", "code"], "properties": {
@@ -264,7 +286,9 @@ doc = {
             "ChatRequest": {"type": "object", "required": ["message"], "properties": {
                 "message": {"type": "string", "minLength": 1, "maxLength": 4000, "description": "1..MAX_MESSAGE_CHARS characters after trimming; no NUL."},
                 "conversation_id": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}, {"type": "null"}],
-                                    "description": "Omitted or null starts a new conversation."}}},
+                                    "description": "Omitted or null starts a new conversation."},
+                "time_zone": {"type": ["string", "null"], "maxLength": 64, "description": "The person's IANA time zone, which \"tomorrow\" or \"Friday 5pm\" is read in; "
+                              "else the X-Time-Zone header, else ?time_zone=, else UTC. An unknown name is 400 `invalid_time_zone`.", "examples": ["Europe/Paris"]}}},
             "ToolCall": tool_call,
             "ChatResponse": {"type": "object", "required": ["conversation_id", "response", "message", "agent", "tool_calls"], "properties": {
                 "conversation_id": {"type": "integer"}, "response": {"type": "string"},
