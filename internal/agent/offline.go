@@ -68,6 +68,7 @@ const (
 		"- \"Mark task 3 as complete\" or \"I finished buying groceries\"\n" +
 		"- \"Change task 1 to 'Call mom tonight'\" or \"Rename 2 to Pay rent\"\n" +
 		"- \"Add a note to task 2: bring the receipts\"\n" +
+		"- \"Add pay rent, high priority, due Friday\", \"Push task 2 to Monday\" or \"What's due this week?\"\n" +
 		"- \"Delete task 4\" or \"Delete the meeting task\"\n" +
 		"After a list, \"the second one\" means its second task, and \"it\" the task we last talked about."
 )

@@ -522,7 +522,7 @@ func parseUnsupported(c clause) (intent, bool) {
 		}
 		for _, u := range unsupportedShapes {
 			if n := c.longest(i, u.shapes); n > 0 {
-				return intent{kind: intentRefuse, say: u.what + ", so I left your tasks as they are. I can add, list, complete, rename and delete tasks."}, true
+				return intent{kind: intentRefuse, say: u.what + ", so I left your tasks as they are. I can add, list, complete, rename and delete tasks, and give them a priority and a due date."}, true
 			}
 		}
 	}

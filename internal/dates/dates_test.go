@@ -80,6 +80,13 @@ func TestParse(t *testing.T) {
 		{"2/30", tue, utc, "", dates.ErrImpossible},
 		{"2026-11-20", tue, utc, "", dates.ErrPast},
 		{"February 30", tue, utc, "", dates.ErrImpossible},
+		{"the 31st of February", tue, utc, "", dates.ErrImpossible},
+		{"the 31st of april", tue, utc, "", dates.ErrImpossible},
+		{"the 29th of February", tue, utc, "", dates.ErrImpossible}, // 2027 has none
+		{"the 29th of February", time.Date(2027, 3, 1, 9, 0, 0, 0, utc), utc, "2028-02-29", nil},
+		{"the 15th of March", tue, utc, "2027-03-15", nil},
+		{"by the 3rd of December", tue, utc, "2026-12-03", nil},
+		{"the 1st of December", tue, utc, "2026-12-01", nil}, // today
 		{"buy milk", tue, utc, "", dates.ErrNoDate},
 		// Spans: by their last day.
 		{"this week", tue, utc, "2026-12-06", nil},
