@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -334,9 +335,10 @@ var requestRules = []func(c clause, question bool) (intent, bool){
 	func(c clause, _ bool) (intent, bool) { return parseAlso(c) },
 }
 
-// parseTimedReminder reads "remind me tomorrow at 9 to …": taskchat sends
-// no reminders, but it can keep the task with that due date. A time it
-// cannot read is refused, and nothing is added.
+// parseTimedReminder refuses "remind me tomorrow at 9 to …": taskchat
+// sends no reminders, and a request for one changes nothing (SPEC §3).
+// When the time and the task can be read, the reply says how to keep the
+// task with that due date instead.
 func parseTimedReminder(c clause, _ bool) (intent, bool) {
 	remind := c.at(0, phrase{"remind", "me"}) || c.at(0, phrase{"remind", "us"})
 	if !remind || c.longest(0, addFrames) > 0 {
@@ -346,24 +348,28 @@ func parseTimedReminder(c clause, _ bool) (intent, bool) {
 	if !c.hasNumber() && c.sub(2, c.n()).longest(0, when) == 0 {
 		return intent{}, false
 	}
-	refuse := intent{kind: intentRefuse, say: "I can't send reminders at a set time, so nothing changed. Say \"add a task to …\" to put it on your list, with a due date if you like."}
-	to, _ := c.find(2, phrases("to", "about", "that i need to", "that i have to"))
-	if to < 3 {
-		return refuse, true
+	say := "I can't send reminders at a set time, so nothing changed. Say \"add a task to …, due …\" to put it on your list with a due date."
+	tos := phrases("to", "about", "that i need to", "that i have to")
+	if to, _ := c.find(2, tos); to >= 3 {
+		due := strings.TrimSpace(dueWords(c, 2, to))
+		adds, _ := addItems(c.sub(to+c.longest(to, tos), c.n()), true)
+		if dates.Whole(due) && len(adds) == 1 {
+			due = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(due, "at "), "on "))
+			say = fmt.Sprintf("I can't send reminders at a set time, so nothing changed. Say \"add %s, due %s\" to put it on your list with that due date.",
+				lowerFirst(adds[0].title), due)
+		}
 	}
-	due := dueWords(c, 2, to)
-	if !dates.Whole(due) {
-		return refuse, true
+	return intent{kind: intentRefuse, say: say}, true
+}
+
+// lowerFirst puts a title's first letter in lower case, to quote it
+// inside a sentence; an acronym ("ATM run") stays as it is.
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if next, _ := utf8.DecodeRuneInString(s[n:]); n == 0 || unicode.IsUpper(next) {
+		return s
 	}
-	body := c.sub(to+c.longest(to, phrases("to", "about", "that i need to", "that i have to")), c.n())
-	adds, _ := addItems(body, true)
-	if len(adds) == 0 {
-		return refuse, true
-	}
-	for i := range adds {
-		adds[i].attrs = adds[i].attrs.with(attrs{due: due})
-	}
-	return intent{kind: intentAdd, adds: adds, note: "I can't send reminders, so it's on your list with that due date instead."}, true
+	return string(unicode.ToLower(r)) + s[n:]
 }
 
 // parseNegated reads a negated clause, which changes nothing: "I didn't
