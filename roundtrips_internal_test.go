@@ -69,7 +69,7 @@ func turnExchanges(t testing.TB, a *App, relay *pgtest.Relay, user, msg string) 
 	return relay.Exchanges() - before
 }
 
-// TestRoundTripsOverTheNetwork holds the round-trip budget of SPEC §9: three
+// TestRoundTripsOverTheNetwork holds the round-trip budget (README, Benchmarks): three
 // a turn at any pace, at most six for a new process's first turn on a
 // migrated database (seven over the WebSocket, its upgrade included), at
 // most eight on an empty one.

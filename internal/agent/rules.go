@@ -336,7 +336,7 @@ var requestRules = []func(c clause, question bool) (intent, bool){
 }
 
 // parseTimedReminder refuses "remind me tomorrow at 9 to …": taskchat
-// sends no reminders, and a request for one changes nothing (SPEC §3).
+// sends no reminders, and a request for one changes nothing (see the README, "What it refuses").
 // When the time and the task can be read, the reply says how to keep the
 // task with that due date instead.
 func parseTimedReminder(c clause, _ bool) (intent, bool) {
