@@ -286,6 +286,10 @@ func taskStatements(st *statements, t taskTable, own string) {
 	// Every parameter must be used for PostgreSQL to know its type; those
 	// of columns a table lacks are used where they change nothing.
 	insUnused, updUnused := "", ""
+	if !t.description {
+		insUnused += " and coalesce($3::text, '') is not null"
+		updUnused += " and coalesce($4::text, '') is not null"
+	}
 	if t.priority == "" {
 		insUnused += " and coalesce($6::text, '') is not null"
 		updUnused += " and coalesce($7::bool, $8::text is null) is not null"
