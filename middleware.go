@@ -194,7 +194,7 @@ func withCORS(allowed origins, next http.Handler) http.Handler {
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Set("Access-Control-Allow-Credentials", "true")
 			}
-			h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Link, Idempotent-Replayed")
+			h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, Link, Idempotent-Replayed, WWW-Authenticate, Mcp-Session-Id")
 		}
 		if !preflight {
 			next.ServeHTTP(w, r)
@@ -205,7 +205,7 @@ func withCORS(allowed origins, next http.Handler) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Time-Zone")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-ID, X-Time-Zone, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID")
 			h.Set("Access-Control-Max-Age", "600")
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -79,6 +79,13 @@ func (a *App) routeTable() []route {
 		{"GET /api/v1/auth/me", accountAPI(authenticate(a.auth, requireTokenUser(handleMe(acc))))},
 		{"POST /api/v1/auth/logout", accountAPI(handleSignOut(acc))},
 
+		// The five tools over MCP, for MCP clients (Claude Desktop, Cursor,
+		// connectors): the user in the path, or from the token.
+		{"POST /api/{user_id}/mcp", withResourceMetadata(a.cfg.AuthIssuer, api(handleMCP(lim, st, a.standing.version)))},
+		{"POST /mcp", a.mcpAPI(handleMCP(lim, st, a.standing.version))},
+		{"GET /.well-known/oauth-protected-resource", handleResourceMetadata(a.cfg.AuthIssuer)},
+		{"GET /.well-known/oauth-protected-resource/mcp", handleResourceMetadata(a.cfg.AuthIssuer)},
+
 		// Operations and the page.
 		{"GET /health", handleHealth(a.standing, st)},
 		{"GET /api/health", handleHealth(a.standing, st)},
@@ -110,6 +117,15 @@ func (a *App) tokenAPI(h http.Handler) http.Handler {
 		requireAuthOn(a.auth != nil, authenticate(a.auth, requireTokenUser(h))))
 }
 
+// mcpAPI wraps /mcp, whose user is the token's: refused while
+// misconfigured (503), and while auth is off (401, naming the URL to use
+// instead); then the token verified (401, with where to sign in when
+// AUTH_ISSUER is set) and its user taken.
+func (a *App) mcpAPI(h http.Handler) http.Handler {
+	return requireConfigured(len(a.standing.misconfigured) > 0, withResourceMetadata(a.cfg.AuthIssuer,
+		requireMCPUser(a.auth != nil, authenticate(a.auth, requireTokenUser(h)))))
+}
+
 // Routes lists the route patterns ("METHOD /path"); GET routes answer HEAD too.
 func (a *App) Routes() []string {
 	var out []string
@@ -135,7 +151,7 @@ func newMuxes(routes []route) muxes {
 	for _, r := range routes {
 		// An /api/<literal>/… path of three segments or more would overlap
 		// the /api/{user_id}/… patterns.
-		if seg, n := apiSegment(r.pattern); n >= 3 && !strings.HasPrefix(seg, "{") {
+		if seg, n := apiSegment(r.pattern); n >= 3 && seg != "" && !strings.HasPrefix(seg, "{") {
 			m.tokenSegments[seg] = true
 		}
 	}
@@ -146,7 +162,7 @@ func newMuxes(routes []route) muxes {
 }
 
 // apiSegment is the second segment of an /api/… path (or of a pattern's
-// path) and how many segments it has.
+// path; "" for any other path) and how many segments it has.
 func apiSegment(path string) (string, int) {
 	if _, p, ok := strings.Cut(path, " "); ok {
 		path = p

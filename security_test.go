@@ -122,7 +122,8 @@ func TestIsolationAudit(t *testing.T) {
 		fill := func(pattern, user string) string {
 			return strings.NewReplacer("{user_id}", user, "{conversation_id}", conv, "{task_id}", fmt.Sprint(taskID)).Replace(pattern)
 		}
-		ops := map[string]bool{"GET /health": true, "GET /api/health": true, "GET /ready": true, "GET /{$}": true, "GET /openapi.json": true}
+		ops := map[string]bool{"GET /health": true, "GET /api/health": true, "GET /ready": true, "GET /{$}": true, "GET /openapi.json": true,
+			"GET /.well-known/oauth-protected-resource": true, "GET /.well-known/oauth-protected-resource/mcp": true}
 		covered := 0
 		for _, pattern := range h.Routes() {
 			if ops[pattern] || strings.Contains(pattern, "/auth/") {
@@ -134,6 +135,8 @@ func TestIsolationAudit(t *testing.T) {
 			switch {
 			case strings.HasSuffix(path, "/chat"):
 				body = fmt.Sprintf(`{"message":"Show me all my tasks","conversation_id":%s}`, conv)
+			case strings.HasSuffix(path, "/mcp"):
+				body = fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"complete_task","arguments":{"task_id":%d}}}`, taskID)
 			case method == "POST" || method == "PUT" || method == "PATCH":
 				body = `{"title":"hacked","completed":true}`
 			}
@@ -156,6 +159,12 @@ func TestIsolationAudit(t *testing.T) {
 			case strings.Contains(path, "{task_id}"):
 				res.json(&e)
 				if res.Code != http.StatusNotFound || e.Code != "task_not_found" {
+					t.Errorf("bob %s with alice's task: %d %s", pattern, res.Code, res.Body)
+				}
+			case strings.HasSuffix(path, "/mcp"):
+				// The tools over MCP: alice's task is not found, an error
+				// of the tool.
+				if res.Code != http.StatusOK || !strings.Contains(res.Body.String(), `"isError":true`) || !strings.Contains(res.Body.String(), "not found") {
 					t.Errorf("bob %s with alice's task: %d %s", pattern, res.Code, res.Body)
 				}
 			default:

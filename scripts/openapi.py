@@ -198,6 +198,32 @@ for prefix in ("/api/auth", "/auth", "/api/v1/auth"):
     op(prefix + "/logout", "post", "logOut" + tag, "Clear the auth_token cookie (tokens are stateless)",
        {"200": {"description": "Signed out.", "content": content({"type": "object"})}, "404": accounts_off}, user=False)
 
+# MCP.
+mcp_body = {"required": True, "content": content(ref("JSONRPCMessage"))}
+mcp_responses = {
+    "200": {"description": "The JSON-RPC response (application/json; never an event stream). A tool's own failure is a result with "
+                           "`isError: true`; an unknown tool (-32602), an unsupported method (-32601) and a store failure (-32603) are JSON-RPC errors.",
+            "content": content(ref("JSONRPCMessage"))},
+    "202": {"description": "A notification, accepted."},
+    "400": {"description": "Not one JSON-RPC 2.0 message: malformed JSON (-32700), a batch or not JSON-RPC (-32600), with `id: null`; "
+                           "or a bad Idempotency-Key or time zone (taskchat's `{detail, code}`).", "content": content(ref("JSONRPCMessage"))},
+    **BODY_ERRS,
+}
+mcp_desc = ("The five task tools over the Model Context Protocol, Streamable HTTP transport, stateless: each POST is one JSON-RPC message "
+            "(`initialize`, `tools/list`, `tools/call`, `ping`, …), answered as JSON; no session id is kept, so GET and DELETE are 405. "
+            "The tools are the chat's, with the same names, descriptions, schemas (no user_id) and results. `tools/call` counts against "
+            "`CHAT_RATE_LIMIT` (a tool error past it) and, with an `Idempotency-Key`, runs once.")
+op("/api/{user_id}/mcp", "post", "mcp", "MCP endpoint, the user in the path (auth off, or the token's own user)", mcp_responses,
+   [IDEM_HEADER, P["X-Time-Zone"]], mcp_body, description=mcp_desc)
+op("/mcp", "post", "mcpByToken", "MCP endpoint, the user from the token", {**mcp_responses,
+   "401": err("No valid token (`WWW-Authenticate` names the protected-resource metadata when AUTH_ISSUER is set), "
+              "or auth is off (`auth_required`: use /api/{user_id}/mcp).")},
+   [IDEM_HEADER, P["X-Time-Zone"]], mcp_body, token=True, description=mcp_desc)
+prm = {"200": {"description": "RFC 9728 protected-resource metadata.", "content": content(ref("ProtectedResourceMetadata"))},
+       "404": err("AUTH_ISSUER is not set: no authorization server to name.")}
+op("/.well-known/oauth-protected-resource", "get", "protectedResource", "Where the MCP endpoint's tokens come from (RFC 9728)", prm, user=False)
+op("/.well-known/oauth-protected-resource/mcp", "get", "protectedResourceMCP", "The same, at the path MCP clients ask first", prm, user=False)
+
 # Operations and the page.
 health = {"200": {"description": "Health.", "content": content(ref("Health"))}}
 op("/health", "get", "health", "Always 200 while the process serves", health, user=False)
@@ -322,6 +348,14 @@ doc = {
                 "error": {"type": "null"}}}],
                 "description": "An HS256 token (sub and user_id: the account's id; email, iat, exp) in every shape the surveyed frontends read; also set as the httpOnly auth_token cookie."},
             "Me": {"allOf": [ref("Account"), {"type": "object", "properties": {"user": ref("Account")}}]},
+            "JSONRPCMessage": {"type": "object", "required": ["jsonrpc"], "properties": {
+                "jsonrpc": {"const": "2.0"}, "id": {"type": ["integer", "string", "null"]}, "method": {"type": "string"},
+                "params": {"type": "object"}, "result": {"type": "object"},
+                "error": {"type": "object", "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}},
+                "description": "One JSON-RPC 2.0 message of the Model Context Protocol (https://modelcontextprotocol.io)."},
+            "ProtectedResourceMetadata": {"type": "object", "required": ["resource", "authorization_servers"], "properties": {
+                "resource": {"type": "string", "format": "uri"}, "authorization_servers": {"type": "array", "items": {"type": "string"}},
+                "bearer_methods_supported": {"type": "array", "items": {"const": "header"}}, "resource_name": {"type": "string"}}},
             "Health": {"type": "object", "required": ["status", "store", "database", "agent", "auth", "accounts", "version", "adopted", "problems"], "properties": {
                 "status": {"type": "string", "enum": ["healthy", "degraded", "misconfigured"]},
                 "store": {"type": "string", "enum": ["postgres", "memory"]},

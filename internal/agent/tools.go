@@ -85,6 +85,28 @@ func object(props map[string]any, required ...string) map[string]any {
 	return map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
 }
 
+// ToolSpec is what a client is told about a tool: the table's name,
+// description and the JSON Schema of its arguments (never user_id).
+type ToolSpec struct {
+	Name        string
+	Description string
+	InputSchema json.RawMessage
+}
+
+// Specs lists the tools of the table, in order, for clients other than the
+// LLM agent (the MCP server).
+func Specs() []ToolSpec {
+	out := make([]ToolSpec, 0, len(tools))
+	for _, t := range tools {
+		schema, err := json.Marshal(t.params)
+		if err != nil {
+			panic(fmt.Sprintf("tool %s: schema: %v", t.name, err)) // the table is fixed data
+		}
+		out = append(out, ToolSpec{Name: t.name, Description: t.description, InputSchema: schema})
+	}
+	return out
+}
+
 // toolNamed finds a tool in the table.
 func toolNamed(name string) (tool, bool) {
 	for _, t := range tools {
@@ -224,14 +246,21 @@ func (tb *Toolbox) Calls() []store.ToolCall {
 // {"error": …} result with a nil error; the error is non-nil only when the
 // store failed, which aborts the turn.
 func (tb *Toolbox) Call(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+	out, _, err := tb.Run(ctx, name, args)
+	return out, err
+}
+
+// Run is Call that also says whether the result is a tool error (an
+// {"error": …} result), as an MCP client is told with isError.
+func (tb *Toolbox) Run(ctx context.Context, name string, args json.RawMessage) (result json.RawMessage, failed bool, err error) {
 	if len(tb.calls) >= MaxCalls {
-		return json.Marshal(errorResult{Error: errCallLimit.Message})
+		out, err := json.Marshal(errorResult{Error: errCallLimit.Message})
+		return out, true, err
 	}
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage(`{}`)
 	}
 	var res any
-	var err error
 	if t, ok := toolNamed(name); ok {
 		err = tb.check(ctx, name, args)
 		if err == nil {
@@ -240,7 +269,9 @@ func (tb *Toolbox) Call(ctx context.Context, name string, args json.RawMessage) 
 	} else {
 		err = &ToolError{Kind: UnknownTool, Message: fmt.Sprintf("unknown tool %q", name)}
 	}
-	return tb.record(name, args, res, err)
+	_, failed = errors.AsType[*ToolError](err)
+	result, err = tb.record(name, args, res, err)
+	return result, failed, err
 }
 
 // check runs the guard, if any, on a call that names a task.
