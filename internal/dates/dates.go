@@ -19,7 +19,6 @@ import (
 	"time"
 	_ "time/tzdata" // the zones people send, whatever the image holds
 
-	"github.com/olebedev/when"
 	"github.com/olebedev/when/rules"
 	"github.com/olebedev/when/rules/common"
 	"github.com/olebedev/when/rules/en"
@@ -56,14 +55,11 @@ func Today(now time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-var parser = func() *when.Parser {
-	w := when.New(&rules.Options{Distance: 5, MatchByOrder: true, Afternoon: 15, Evening: 18, Morning: 9, Noon: 12})
-	w.Use(rewrite)
-	w.Add(extra...)
-	w.Add(en.All...)
-	w.Add(common.All...)
-	return w
-}()
+var parser = &reader{
+	options: &rules.Options{Distance: 5, MatchByOrder: true, Afternoon: 15, Evening: 18, Morning: 9, Noon: 12},
+	rules:   append(append(append([]rules.Rule{}, extra...), en.All...), common.All...),
+	rewrite: rewrite,
+}
 
 // Parse reads a due time from text at now in loc: the due, and the part of
 // text it was read from. What names no day is its next occurrence: "5pm"
