@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -56,12 +57,20 @@ func toolCallViews(calls []store.ToolCall) []toolCallJSON {
 
 // decodeChat reads and validates a chat request. Every failure is an apiError
 // with a sentence the person can act on.
-func decodeChat(w http.ResponseWriter, r *http.Request, lim chatLimits) (chatRequest, error) {
+//
+// A body that is the Vercel AI SDK's useChat's ({messages: […]}) is read
+// as one (see parseUIChat), and ui says so.
+func decodeChat(w http.ResponseWriter, r *http.Request, lim chatLimits) (req chatRequest, ui bool, err error) {
 	body, err := readJSONBody(w, r, lim.bodyBytes, false)
 	if err != nil {
-		return chatRequest{}, err
+		return chatRequest{}, false, err
 	}
-	return parseChat(body, lim.messageChars)
+	if isUIChat(body) {
+		req, err = parseUIChat(body, lim.messageChars)
+		return req, true, err
+	}
+	req, err = parseChat(body, lim.messageChars)
+	return req, false, err
 }
 
 // parseChat validates a chat body. It is separate from decodeChat so the fuzz
@@ -175,7 +184,7 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decodeChat(w, r, lim)
+		req, ui, err := decodeChat(w, r, lim)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -192,7 +201,21 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 		if lim.addressRate > 0 {
 			turn.Address, turn.AddressLimit = clientAddress(r, lim.proxyHops), lim.addressRate
 		}
-		body, replayed, err := chatTurn(r.Context(), st, ag, lim.historyWindow, zone, turn)
+		if ui || wantsEventStream(r) {
+			var headers map[string]string
+			if ui {
+				headers = map[string]string{"X-Vercel-AI-UI-Message-Stream": "v1"}
+			}
+			s, stop := newSSE(w, streamBudget(ag), headers)
+			defer stop()
+			var out turnStream = taskchatStream{s: s}
+			if ui {
+				out = &uiStream{s: s}
+			}
+			streamTurn(r.Context(), s, out, func(err error) { writeError(w, r, err) }, st, ag, lim.historyWindow, zone, turn)
+			return
+		}
+		body, replayed, err := chatTurn(r.Context(), st, ag, lim.historyWindow, zone, turn, nil)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -204,15 +227,35 @@ func handleChat(lim chatLimits, st store.Store, ag agent.Agent) http.Handler {
 	})
 }
 
+// turnWatch is what a streamed turn's client is told as the turn goes:
+// that the user message is stored, each tool call, the reply's text.
+type turnWatch struct {
+	started func(conv store.Conversation)
+	event   func(agent.Event)
+	text    func(delta string)
+}
+
 // chatTurn runs a turn — store the user message, let the agent answer with
 // the tools, store the reply — and returns the response body, or the first
-// turn's body when the idempotency key replays it.
-func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, zone *time.Location, t store.Turn) (json.RawMessage, bool, error) {
+// turn's body when the idempotency key replays it. w, when not nil,
+// watches it.
+func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, zone *time.Location, t store.Turn, w *turnWatch) (json.RawMessage, bool, error) {
+	if w == nil {
+		w = &turnWatch{}
+	}
+	var onEvent func(agent.Event) // set below for an agent that takes its time
 	answer := func(ctx context.Context, tx store.TurnTx, conv store.Conversation) (store.Message, json.RawMessage, error) {
 		tools := agent.NewToolbox(tx, t.UserID).At(time.Now(), zone)
+		switch {
+		case onEvent != nil:
+			tools.Watch(onEvent)
+		case w.event != nil:
+			tools.Watch(w.event)
+		}
 		reply, err := ag.Respond(ctx, agent.Input{
 			Message: t.Content,
 			Tools:   tools,
+			Text:    w.text,
 			History: func(ctx context.Context) ([]store.Message, error) {
 				msgs, err := tx.ListMessages(ctx, t.UserID, conv.ID, store.Page{Limit: window})
 				slices.Reverse(msgs)
@@ -242,9 +285,38 @@ func chatTurn(ctx context.Context, st store.Store, ag agent.Agent, window int, z
 	if err != nil || replay != nil {
 		return replay, replay != nil, err
 	}
-	msg, body, err := answer(ctx, st, conv)
+	if w.started != nil {
+		w.started(conv)
+	}
+	// A client that leaves before any tool has run calls the turn off:
+	// only its user message is kept. Once a tool has run, the turn goes on
+	// to its end and is stored, read or not, so what the tools did is
+	// always in the conversation.
+	turnCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	var mu sync.Mutex
+	acting := false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !acting {
+			cancel()
+		}
+	})
+	defer stop()
+	onEvent = func(ev agent.Event) {
+		if ev.Kind == agent.ToolStarted {
+			mu.Lock()
+			acting = true
+			mu.Unlock()
+		}
+		if w.event != nil {
+			w.event(ev)
+		}
+	}
+	msg, body, err := answer(turnCtx, st, conv)
 	if err == nil {
-		err = st.FinishTurn(ctx, t, msg, body)
+		err = st.FinishTurn(turnCtx, t, msg, body)
 	}
 	if err != nil {
 		// Let a retry with the same key run the turn again.

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/taskchat/taskchat/internal/store"
 )
@@ -29,6 +30,33 @@ type Input struct {
 	// never call it, so the turn does not pay for the read.
 	History func(ctx context.Context) ([]store.Message, error)
 	Tools   *Toolbox
+	// Text, when set, receives the reply as it is written, in pieces
+	// (the model's deltas, or the offline agent's lines); what the pieces
+	// add up to is not always the reply: Reply.Text is.
+	Text func(delta string)
+}
+
+// EventKind says what happened.
+type EventKind int
+
+// Kinds of Event.
+const (
+	// ToolStarted: a tool is about to run with Args.
+	ToolStarted EventKind = iota
+	// ToolEnded: the tool ran; Result is its JSON result, Failed says it
+	// is a tool error.
+	ToolEnded
+)
+
+// Event is a tool call as it happens, for a client that watches a turn
+// (a streamed reply). CallID ties a call's two events together.
+type Event struct {
+	Kind   EventKind
+	CallID string
+	Tool   string
+	Args   json.RawMessage
+	Result json.RawMessage
+	Failed bool
 }
 
 // Reply is an agent's answer.

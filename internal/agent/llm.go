@@ -88,6 +88,9 @@ func (*LLM) Name() string { return "llm" }
 // Instant implements Agent: a turn waits on the model.
 func (*LLM) Instant() bool { return false }
 
+// TurnBudget is the longest a turn's tool loop runs.
+func (l *LLM) TurnBudget() time.Duration { return l.cfg.TurnTimeout }
+
 // SystemPrompt states the behaviour both agents share: the README's "The
 // agents" section.
 const SystemPrompt = `You are taskchat, a friendly assistant that manages the user's to-do list with tools.
@@ -118,12 +121,21 @@ func (l *LLM) Respond(ctx context.Context, in Input) (Reply, error) {
 	if !errors.As(err, &me) {
 		return Reply{Text: text, Agent: l.Name()}, err
 	}
+	if ctx.Err() != nil {
+		// The turn was called off (its client left before any tool ran):
+		// nothing more is done, not even by the offline agent.
+		return Reply{}, ctx.Err()
+	}
 	log := zerolog.Ctx(ctx)
 	log.Warn().Str("reason", me.reason).Int("tools_run", len(in.Tools.calls)).Msg("LLM failed: the offline agent answers this turn")
 	if changedSomething(in.Tools.calls) {
 		// Tools already changed something: running the offline parser now
 		// could do it twice. Report what was done instead.
-		return Reply{Text: summarize(in.Tools.calls), Agent: Offline{}.Name()}, nil
+		text := summarize(in.Tools.calls)
+		if in.Text != nil {
+			in.Text(text)
+		}
+		return Reply{Text: text, Agent: Offline{}.Name()}, nil
 	}
 	return Offline{}.Respond(ctx, in)
 }
@@ -142,7 +154,14 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 
 	for n := range l.cfg.MaxCalls {
 		callCtx, cancelCall := context.WithTimeout(turnCtx, l.cfg.Timeout)
-		a, err := l.client.complete(callCtx, msgs)
+		var a answer
+		var gate *textGate
+		if in.Text != nil {
+			gate = &textGate{out: in.Text}
+			a, err = l.client.stream(callCtx, msgs, gate.write)
+		} else {
+			a, err = l.client.complete(callCtx, msgs)
+		}
 		cancelCall()
 		if err != nil {
 			return "", &modelError{reason: describeCallError(err, l.cfg.APIKey, in.Message)}
@@ -152,7 +171,11 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 			return "", err
 		}
 		if len(calls) == 0 {
-			return truncate(text, MaxReplyChars), nil
+			reply := truncate(text, MaxReplyChars)
+			if gate != nil {
+				gate.end(reply)
+			}
+			return reply, nil
 		}
 		msgs = append(msgs, echo)
 		for _, c := range calls {
@@ -207,6 +230,45 @@ func (l *LLM) read(a answer, n int) (calls []wireCall, echo json.RawMessage, tex
 		return nil, nil, "", &modelError{reason: "the model's answer could not be sent back: " + err.Error()}
 	}
 	return calls, echo, "", nil
+}
+
+// textGate passes a model's text on as it streams, up to the first
+// character that may begin a tool call written as text ("<tool_call>",
+// "{", "[TOOL_CALLS]", a fence) or past the reply's bound: what follows is
+// held until the answer is whole, and then sent only if it is the reply.
+// Markup is never shown; text that turns out to precede tool calls has
+// been shown, as a step of the turn.
+type textGate struct {
+	out  func(string)
+	sent strings.Builder
+	held bool
+}
+
+func (g *textGate) write(s string) {
+	if g.held {
+		return
+	}
+	if i := strings.IndexAny(s, "<{[`"); i >= 0 {
+		s, g.held = s[:i], true
+	}
+	if g.sent.Len() == 0 {
+		s = strings.TrimLeft(s, " \t\r\n")
+	}
+	if g.sent.Len()+len(s) > MaxReplyChars {
+		g.held = true
+		return
+	}
+	if s != "" {
+		g.sent.WriteString(s)
+		g.out(s)
+	}
+}
+
+// end sends what the reply holds beyond what was already sent.
+func (g *textGate) end(reply string) {
+	if rest, ok := strings.CutPrefix(reply, g.sent.String()); ok && rest != "" {
+		g.out(rest)
+	}
 }
 
 // normalCalls writes calls read from text in the standard shape, arguments

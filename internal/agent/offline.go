@@ -51,7 +51,15 @@ func (o Offline) Respond(ctx context.Context, in Input) (Reply, error) {
 	if len(out) == 0 {
 		out = append(out, unknownReply)
 	}
-	return Reply{Text: strings.Join(out, "\n"), Agent: o.Name()}, nil
+	text := strings.Join(out, "\n")
+	if in.Text != nil {
+		// One delta a line: a reply in a few pieces, as a frontend that
+		// streams expects.
+		for line := range strings.SplitAfterSeq(text, "\n") {
+			in.Text(line)
+		}
+	}
+	return Reply{Text: text, Agent: o.Name()}, nil
 }
 
 const examples = "Try \"Add a task to buy groceries\", \"What's pending?\", \"Mark task 3 as done\", \"Change task 1 to 'Call mom tonight'\" or \"Delete the meeting task\"."

@@ -172,6 +172,29 @@ type Toolbox struct {
 	calls  []store.ToolCall
 	kept   int    // bytes of calls
 	guard  *guard // checks a model's calls against its turn's message; nil for the offline agent
+	watch  func(Event)
+}
+
+// Watch makes fn see every call as it starts and ends, and returns tb.
+func (tb *Toolbox) Watch(fn func(Event)) *Toolbox {
+	tb.watch = fn
+	return tb
+}
+
+// started tells the watcher a call is about to run and returns its id.
+func (tb *Toolbox) started(name string, args json.RawMessage) string {
+	id := fmt.Sprintf("call_%d", len(tb.calls)+1)
+	if tb.watch != nil {
+		tb.watch(Event{Kind: ToolStarted, CallID: id, Tool: name, Args: args})
+	}
+	return id
+}
+
+// ended tells the watcher how a call ended.
+func (tb *Toolbox) ended(id, name string, result json.RawMessage, failed bool) {
+	if tb.watch != nil {
+		tb.watch(Event{Kind: ToolEnded, CallID: id, Tool: name, Result: result, Failed: failed})
+	}
 }
 
 // Bounds on one turn's tool calls, whatever a message or a model asks:
@@ -261,6 +284,7 @@ func (tb *Toolbox) Run(ctx context.Context, name string, args json.RawMessage) (
 		args = json.RawMessage(`{}`)
 	}
 	var res any
+	id := tb.started(name, args)
 	if t, ok := toolNamed(name); ok {
 		err = tb.check(ctx, name, args)
 		if err == nil {
@@ -271,6 +295,9 @@ func (tb *Toolbox) Run(ctx context.Context, name string, args json.RawMessage) (
 	}
 	_, failed = errors.AsType[*ToolError](err)
 	result, err = tb.record(name, args, res, err)
+	if err == nil {
+		tb.ended(id, name, result, failed)
+	}
 	return result, failed, err
 }
 
@@ -295,14 +322,19 @@ func call[A, R any](ctx context.Context, tb *Toolbox, name string, op func(*Tool
 		var zero R
 		return zero, errCallLimit
 	}
-	res, err := op(tb, ctx, args)
 	raw, merr := json.Marshal(args)
 	if merr != nil {
-		return res, merr
+		var zero R
+		return zero, merr
 	}
-	if _, rerr := tb.record(name, raw, res, err); rerr != nil {
+	id := tb.started(name, raw)
+	res, err := op(tb, ctx, args)
+	out, rerr := tb.record(name, raw, res, err)
+	if rerr != nil {
 		return res, rerr
 	}
+	_, failed := errors.AsType[*ToolError](err)
+	tb.ended(id, name, out, failed)
 	return res, err
 }
 
