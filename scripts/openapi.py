@@ -96,9 +96,17 @@ def both(suffix, method, oid, summary, responses, params=(), body=None, token_re
 
 
 # Chat.
-chat_body = {"required": True, "content": content(ref("ChatRequest"))}
+chat_body = {"required": True, "content": content({"oneOf": [ref("ChatRequest"), ref("UseChatRequest")]})}
+stream_desc = ("With `Accept: text/event-stream`: server-sent events as the turn runs — `start` {conversation_id}, then per tool call "
+               "`tool_call` {id, tool, arguments} and `tool_result` {id, tool, result, error}, `text` {delta} pieces of the reply, and last "
+               "`done` (exactly the JSON a plain request returns) or `error` {detail, code}; `: keep-alive` comments every 15 s. "
+               "With useChat's body ({id, messages, trigger}): the Vercel AI SDK's UI message stream (header "
+               "`x-vercel-ai-ui-message-stream: v1`; chunks start, start-step, tool-input-available, tool-output-available or "
+               "tool-output-error (dynamic tools), text-start, text-delta, text-end, finish-step, finish, error; then `[DONE]`). "
+               "A request refused before the turn begins gets its plain status and JSON.")
 chat_responses = {
-    "200": {"description": "The assistant's answer.", "content": content(ref("ChatResponse")),
+    "200": {"description": "The assistant's answer.", "content": {**content(ref("ChatResponse")),
+                                                                 "text/event-stream": {"schema": {"type": "string", "description": stream_desc}}},
             "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}},
     "404": CONV_404,
     "409": err("A turn with this Idempotency-Key is still running."),
@@ -315,6 +323,16 @@ doc = {
                                     "description": "Omitted or null starts a new conversation."},
                 "time_zone": {"type": ["string", "null"], "maxLength": 64, "description": "The person's IANA time zone, which \"tomorrow\" or \"Friday 5pm\" is read in; "
                               "else the X-Time-Zone header, else ?time_zone=, else UTC. An unknown name is 400 `invalid_time_zone`.", "examples": ["Europe/Paris"]}}},
+            "UseChatRequest": {"type": "object", "required": ["messages"], "properties": {
+                "id": {"type": "string", "description": "useChat's chat id; a number is taken as the conversation's id."},
+                "messages": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "role": {"type": "string", "enum": ["user", "assistant", "system"]},
+                    "parts": {"type": "array", "items": {"type": "object"}}}}},
+                "trigger": {"type": "string"}, "conversation_id": {"type": ["integer", "string", "null"]},
+                "time_zone": {"type": ["string", "null"]}},
+                "description": "The Vercel AI SDK's useChat body. The last user message's text is the message; the conversation is "
+                               "`conversation_id`, else a numeric `id`, else the one the assistant messages' ids name (taskchat gives them, "
+                               "`tc-<conversation>-…`), else a new one. Answered as the UI message stream."},
             "ToolCall": tool_call,
             "ChatResponse": {"type": "object", "required": ["conversation_id", "response", "message", "agent", "tool_calls"], "properties": {
                 "conversation_id": {"type": "integer"}, "response": {"type": "string"},
