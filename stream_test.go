@@ -518,13 +518,23 @@ func turnsLogged(logs *syncBuffer) int {
 // only its user message; one that leaves after a tool ran leaves the whole
 // turn, finished and stored.
 func TestStreamDisconnect(t *testing.T) {
+	eachStore(t, func(t *testing.T, env map[string]string) {
+		var extra []string
+		for k, v := range env {
+			extra = append(extra, k, v)
+		}
+		streamDisconnect(t, extra)
+	})
+}
+
+func streamDisconnect(t *testing.T, extra []string) {
 	t.Run("before any tool", func(t *testing.T) {
 		called := make(chan struct{})
 		f := newFakeModel(t, func(w http.ResponseWriter, r *http.Request) {
 			close(called)
 			<-r.Context().Done()
 		})
-		app, logs := llmApp(t, f)
+		app, logs := llmApp(t, f, extra...)
 		srv := httptest.NewServer(app)
 		t.Cleanup(srv.Close)
 		evs, hangUp := openStream(t, srv.URL+"/api/dc1/chat", `{"message":"add a task to buy milk"}`)
@@ -551,7 +561,7 @@ func TestStreamDisconnect(t *testing.T) {
 				text(`Added "Buy milk" (task 1).`)(w, r)
 			},
 		)
-		app, logs := llmApp(t, f)
+		app, logs := llmApp(t, f, extra...)
 		srv := httptest.NewServer(app)
 		t.Cleanup(srv.Close)
 		evs, hangUp := openStream(t, srv.URL+"/api/dc2/chat", `{"message":"add a task to buy milk"}`)
