@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,9 @@ type App struct {
 	handler   http.Handler
 
 	background sync.WaitGroup // work Close waits for
+	bg         context.Context // cancelled by Close
 	stop       context.CancelFunc
+	lastSweep  atomic.Int64 // when the last sweep began, in Unix nanoseconds
 }
 
 // options are test hooks that the public constructor does not offer.
@@ -64,7 +67,8 @@ func newApp(getenv func(string) string, logOut io.Writer, opts options) *App {
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.openStore(bg, opts)
-	a.background.Go(func() { a.sweep(bg) })
+	a.bg = bg
+	a.lastSweep.Store(time.Now().UnixNano()) // the first, an hour in
 	if llm := cfg.llm; llm.On {
 		a.agent = agent.NewLLM(agent.LLMConfig{Provider: llm.Provider, BaseURL: llm.BaseURL, APIKey: llm.APIKey, Model: llm.Model, Timeout: llm.Timeout})
 		a.log.Info().Str("provider", llm.Provider).Str("model", llm.Model).Msg("LLM agent on; the offline agent answers when it fails")
@@ -116,24 +120,34 @@ func (a *App) openStore(bg context.Context, opts options) {
 	})
 }
 
-// sweep deletes expired idempotency keys and past rate-limit windows hourly.
-func (a *App) sweep(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := a.store.Sweep(ctx); err != nil && ctx.Err() == nil {
-				a.log.Warn().Err(err).Msg("sweep failed")
-			}
-		}
+// sweepEvery is how often expired idempotency keys and past rate-limit
+// windows are deleted.
+const sweepEvery = time.Hour
+
+// sweepIfDue starts a sweep when the last began an hour ago or more. It
+// runs on demand, from a request, rather than on a timer: on Lambda and
+// Cloud Run a process between requests gets no CPU, and a process that
+// gets no requests writes nothing that needs sweeping. The request it
+// starts from does not wait for it.
+func (a *App) sweepIfDue(now time.Time) {
+	last := a.lastSweep.Load()
+	if now.UnixNano()-last < int64(sweepEvery) || !a.lastSweep.CompareAndSwap(last, now.UnixNano()) {
+		return
 	}
+	a.background.Go(func() {
+		ctx, cancel := context.WithTimeout(a.bg, time.Minute)
+		defer cancel()
+		if err := a.store.Sweep(ctx); err != nil && a.bg.Err() == nil {
+			a.log.Warn().Err(err).Msg("sweep failed")
+		}
+	})
 }
 
 // ServeHTTP implements http.Handler.
-func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.handler.ServeHTTP(w, r) }
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.sweepIfDue(time.Now())
+	a.handler.ServeHTTP(w, r)
+}
 
 // Config returns the configuration the app was built with.
 func (a *App) Config() Config { return a.cfg }

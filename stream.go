@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -121,8 +122,11 @@ func (s *sse) extend() {
 	_ = s.rc.SetWriteDeadline(time.Now().Add(s.budget))
 }
 
+// flush sends what was written. A writer that cannot flush (a Lambda
+// adapter that answers with one buffered response) gets the events all
+// at the end, which is still the stream, complete.
 func (s *sse) flush() {
-	if err := s.rc.Flush(); err != nil {
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		s.gone = true
 	}
 }
