@@ -29,7 +29,7 @@ type App struct {
 	standing  standing
 	handler   http.Handler
 
-	background sync.WaitGroup // work Close waits for
+	background sync.WaitGroup  // work Close waits for
 	bg         context.Context // cancelled by Close
 	stop       context.CancelFunc
 	lastSweep  atomic.Int64 // when the last sweep began, in Unix nanoseconds
