@@ -31,11 +31,15 @@ import (
 // that close idle connections (Hugging Face's, Cloud Run's) keep it open.
 var heartbeatEvery = 15 * time.Second
 
-// wantsEventStream reports an Accept header that names text/event-stream.
+// wantsEventStream reports an Accept header that names text/event-stream
+// (in any of its values: a Lambda adapter splits one at its commas).
 func wantsEventStream(r *http.Request) bool {
-	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
-			return true
+	for _, v := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if q, _ := strconv.ParseFloat(params["q"], 64); err == nil && mt == "text/event-stream" && (params["q"] == "" || q > 0) {
+				return true
+			}
 		}
 	}
 	return false

@@ -246,7 +246,7 @@ func TestUnderRIE(t *testing.T) {
 		t.Errorf("sign-up: %d cookies %v", r.StatusCode, r.Cookies)
 	}
 	// A streamed answer arrives whole, as Lambda buffers a response.
-	r = invoke(t, url, functionURL("POST", "/api/ana/chat", "", `{"message":"show my tasks"}`, map[string]string{"content-type": "application/json", "accept": "text/event-stream"}, ana, false))
+	r = invoke(t, url, functionURL("POST", "/api/ana/chat", "", `{"message":"show my tasks"}`, map[string]string{"content-type": "application/json", "accept": "application/json, text/event-stream"}, ana, false))
 	if r.StatusCode != 200 || !strings.HasPrefix(r.header("Content-Type"), "text/event-stream") || !strings.Contains(r.Body, "event: done") {
 		t.Errorf("streamed: %+v", r)
 	}
