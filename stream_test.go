@@ -150,6 +150,10 @@ func TestStreamOffline(t *testing.T) {
 		if got, want := tasksOf(t, streamed, "s", "all"), tasksOf(t, plain, "s", "all"); len(got) != 1 || len(want) != 1 || got[0].Title != want[0].Title {
 			t.Errorf("tasks %+v / %+v", got, want)
 		}
+		// An Accept that refuses event streams gets the plain answer.
+		if res := postChat(t, plain, "q", `{"message":"hi"}`, "Accept", "text/event-stream;q=0, application/json"); !strings.HasPrefix(res.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("q=0: %s", res.Header().Get("Content-Type"))
+		}
 	})
 }
 
