@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,18 @@ func chromium(t *testing.T) string {
 // under testdata/ (PNG).
 func TestBrowserChat(t *testing.T) {
 	exe := chromium(t)
-	srv := httptest.NewServer(newApp(t, nil))
+	// The page's chat requests, as they arrive: it asks for the stream.
+	app := newApp(t, nil)
+	var acceptMu sync.Mutex
+	var accepts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/chat") {
+			acceptMu.Lock()
+			accepts = append(accepts, r.Header.Get("Accept"))
+			acceptMu.Unlock()
+		}
+		app.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -249,6 +261,12 @@ func TestBrowserChat(t *testing.T) {
 		fail("tasks after the panel's changes: %+v", ts)
 	}
 	errText = text("#error")
+
+	acceptMu.Lock()
+	if len(accepts) < 2 || slices.ContainsFunc(accepts, func(a string) bool { return a != "text/event-stream" }) {
+		t.Errorf("the page's chat requests accepted %q, want the event stream", accepts)
+	}
+	acceptMu.Unlock()
 
 	mu.Lock()
 	defer mu.Unlock()
