@@ -624,3 +624,31 @@ func TestStreamErrorAfterStart(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamProviderWithoutStreaming: a provider that refuses "stream":
+// true is asked the same call again, answered whole, and the turn still
+// streams to the client.
+func TestStreamProviderWithoutStreaming(t *testing.T) {
+	f := newFakeModel(t,
+		func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			fmt.Fprint(w, `{"error":{"message":"stream is not supported with tools for this model","type":"invalid_request_error"}}`)
+		},
+		text("Hello! I manage your tasks."),
+	)
+	h, _ := llmApp(t, f)
+	_, evs := streamChat(t, h, "nostream", `{"message":"hello"}`)
+	if got := names(evs); !slices.Equal(got, []string{"start", "text", "done"}) || !strings.Contains(evs[1].data, "Hello! I manage your tasks.") {
+		t.Fatalf("events %v", evs)
+	}
+	reqs := f.requests()
+	if len(reqs) != 2 || reqs[0].body["stream"] != true || reqs[1].body["stream"] != nil {
+		t.Errorf("requests: %v", reqs)
+	}
+	var done chatReply
+	_ = json.Unmarshal([]byte(evs[2].data), &done)
+	if done.Agent != "llm" {
+		t.Errorf("done %+v", done)
+	}
+}

@@ -159,6 +159,12 @@ func (l *LLM) loop(ctx context.Context, in Input) (string, error) {
 		if in.Text != nil {
 			gate = &textGate{out: in.Text}
 			a, err = l.client.stream(callCtx, msgs, gate.write)
+			var api *apiError
+			if errors.As(err, &api) && (api.status == http.StatusBadRequest || api.status == http.StatusUnprocessableEntity) && gate.sent.Len() == 0 {
+				// A provider (or model) that will not stream with tools:
+				// the same call, answered whole.
+				a, err = l.client.complete(callCtx, msgs)
+			}
 		} else {
 			a, err = l.client.complete(callCtx, msgs)
 		}
