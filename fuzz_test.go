@@ -21,19 +21,26 @@ func FuzzChatRequest(f *testing.F) {
 		`{"message":1e999}`,
 		`{"message":"x"}{}`,
 		`[]`, `null`, ``, `{`,
+		// useChat's bodies.
+		`{"id":"c1","messages":[{"id":"u1","role":"user","parts":[{"type":"text","text":"add milk"}]}],"trigger":"submit-message"}`,
+		`{"id":"7","messages":[{"id":"tc-1-ab","role":"assistant","parts":[]},{"id":"u2","role":"user","parts":[{"type":"text","text":"hi"}]}]}`,
+		`{"messages":[{"role":"user","content":"add bread"}]}`,
+		`{"messages":[{"role":"user","parts":[{"type":"file","url":"x"}]}]}`,
+		`{"messages":[{"id":"tc-99999999999999999999-x","role":"assistant"},{"role":"user","parts":[{"type":"text","text":"x"}]}]}`,
+		`{"messages":{}}`, `{"messages":[1,2]}`,
 	} {
 		f.Add([]byte(seed))
 	}
-	h := newApp(f, map[string]string{"CHAT_RATE_LIMIT": "0"})
+	h := newApp(f, map[string]string{"CHAT_RATE_LIMIT": "0", "CHAT_ADDRESS_RATE_LIMIT": "0"})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		before := countMessages(t, h)
 		res := do(t, h, "POST", "/api/fuzz/chat", bytes.NewReader(body), "Content-Type", "application/json")
-		var e errorBody
-		res.json(&e)
 		switch res.Code {
-		case http.StatusOK:
+		case http.StatusOK: // JSON, or useChat's stream for its bodies
 			return
 		case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+			var e errorBody
+			res.json(&e)
 			if e.Detail == "" || e.Code == "" {
 				t.Fatalf("%d without a clear error: %s", res.Code, res.Body)
 			}
