@@ -411,6 +411,20 @@ func TestTaskPriorityAndDue(t *testing.T) {
 		if slices.ContainsFunc(behind, func(x task) bool { return x.ID == e.ID }) {
 			t.Errorf("at UTC-11 a task due today is overdue: %+v", behind)
 		}
+		// The shapes frontends and Python send: JavaScript's toISOString,
+		// datetime-local, and a naive isoformat or str(), read in the
+		// request's time zone.
+		for in, want := range map[string]string{
+			"2030-06-01T16:30:00.000Z":   "2030-06-01T16:30:00Z",
+			"2030-06-01T18:30":           "2030-06-01T16:30:00Z",
+			"2030-06-01T18:30:00.123456": "2030-06-01T16:30:00Z",
+			"2030-06-01 18:30:00":        "2030-06-01T16:30:00Z",
+		} {
+			_, got, _ := taskReq(t, h, "POST", "/api/pdz/tasks", `{"title":"Shaped","due_date":"`+in+`"}`, "X-Time-Zone", "Europe/Paris")
+			if got.DueAt == nil || *got.DueAt != want {
+				t.Errorf("due_date %q in Paris = %v, want %s", in, got.DueAt, want)
+			}
+		}
 		// Changing one leaves the other; null clears.
 		_, got, _ := taskReq(t, h, "PATCH", fmt.Sprintf("/api/pd/tasks/%d", a.ID), `{"priority":"medium"}`)
 		if got.Priority == nil || *got.Priority != "medium" || got.DueAt == nil || *got.DueAt != tomorrow {

@@ -230,7 +230,10 @@ func exact(s string, loc *time.Location) (store.Due, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return store.Due{At: t.UTC()}, true
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+	// A local time as forms and Python send one: datetime-local's, and
+	// isoformat() or str() of a naive datetime.
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999",
+		"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02 15:04:05.999999999"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return store.Due{At: t.UTC()}, true
 		}
