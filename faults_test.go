@@ -95,6 +95,18 @@ func TestPostgresNearTheConnectionLimit(t *testing.T) {
 	pgtest.Exec(t, base, fmt.Sprintf("create role %s login password '%s' connection limit 6", role, role))
 	t.Cleanup(func() { pgtest.Exec(t, base, "drop role "+role) })
 	dbURL := pgtest.NewDatabase(t)
+	// Before the database is dropped (and after everything below has
+	// closed its connections), the role's backends are gone: one still
+	// exiting would make the drop try to end it, which only a superuser
+	// may do to another role's.
+	t.Cleanup(func() {
+		for range 500 {
+			if pgtest.Query(t, base, "select count(*) from pg_stat_activity where usename = $1", role)[0][0] == "0" {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 	pgtest.Exec(t, dbURL, fmt.Sprintf("grant all on database %s to %s", pgtest.DatabaseName(t, dbURL), role))
 	limited := pgtest.WithUser(t, dbURL, role, role)
 
