@@ -12,6 +12,24 @@ import (
 // Questions about what is due and what matters: "what's due this week?",
 // "anything overdue?", "show high priority tasks"; and their answers.
 
+// agendaVerbs ask what is on the list without naming it.
+var agendaVerbs = phrases("have", "got", "coming up", "scheduled", "planned", "lined up", "on for")
+
+// trailingSpan is the longest date phrase that ends c ("this week",
+// "for tomorrow", "on friday"), or "".
+func trailingSpan(c clause) string {
+	end := c.n()
+	for end > 0 && c.toks[end-1].kind == tPunct {
+		end--
+	}
+	for s := max(1, end-6); s < end; s++ {
+		if text := dueWords(c, s, end); dates.Whole(text) {
+			return text
+		}
+	}
+	return ""
+}
+
 // agenda is what a question about the list asks for beyond pending or
 // completed: a priority, what is due by a date, what is overdue.
 type agenda struct {
@@ -64,6 +82,13 @@ func parseAgenda(c clause, question bool) (intent, bool) {
 				a.priority, found = lvl, true
 				i += n - 1
 			}
+		}
+	}
+	if !found && (question || v.family == famList) {
+		// "what do I have this week?", "my tasks for tomorrow": a list
+		// asked for by a span of time is what is due in it.
+		if span := trailingSpan(c); span != "" && (c.has(listNouns) || c.has(agendaVerbs)) {
+			a.dueBy, found = span, true
 		}
 	}
 	if !found {
@@ -127,7 +152,13 @@ func (x *executor) describeAgenda(what string, a agenda, res listResult) string 
 		case a.dated:
 			return "None of your pending tasks has a due date. Say for example \"task 2 is due Friday\" to give one a date."
 		}
-		return fmt.Sprintf("You have no pending tasks %s.", strings.TrimSpace(what))
+		// "no high-priority pending tasks", "no pending tasks due by
+		// Friday": the kind before the noun, the date after it.
+		kind, due := what, ""
+		if i := strings.Index(what, "due by"); i >= 0 {
+			kind, due = what[:i], what[i:]
+		}
+		return strings.Join(strings.Fields("You have no "+kind+" pending tasks "+due), " ") + "."
 	}
 	var b strings.Builder
 	n := len(items)

@@ -448,6 +448,10 @@ func TestOfflinePriorityAndDue(t *testing.T) {
 		{tasks: home, due: dated, say: "what's due?", want: "", reply: "2 pending tasks with a due date"},
 		{tasks: home, due: dated, say: "which tasks are due by friday?", want: "", reply: "due by Friday, December 4"},
 		{tasks: home, due: dated, say: "tasks due this month", want: "", reply: "due by Thursday, December 31"},
+		{tasks: home, due: dated, say: "what do I have this week?", want: "", reply: "due by Sunday, December 6"},
+		{tasks: home, due: dated, say: "show my tasks for tomorrow", want: "", reply: "due by Wednesday, December 2"},
+		{tasks: home, say: "show me urgent tasks", want: "", reply: "You have no high-priority pending tasks."},
+		{tasks: home, say: "what's due tomorrow?", want: "", reply: "You have no pending tasks due by Wednesday, December 2."},
 		{tasks: home, due: dated, prio: ranked, say: "show my tasks", want: "", reply: "2. Feed the cat (low priority, due Thursday, December 3)"},
 		// The person's time zone: at 14:30 UTC it is 03:30 on the 2nd in
 		// Auckland (summer time), 23:30 on the 1st in Tokyo, and 06:30 in

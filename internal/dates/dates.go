@@ -200,7 +200,9 @@ func Read(text string, now time.Time, loc *time.Location) (store.Due, string, er
 		return store.Due{}, matched, ErrAmbiguous
 	}
 	if timeOfDay.MatchString(matched) {
-		return store.Due{At: r.Time.UTC()}, matched, nil
+		// To the minute: "Saturday evening" is 18:00, not 18:00 and the
+		// seconds of the moment it was typed.
+		return store.Due{At: r.Time.UTC().Truncate(time.Minute)}, matched, nil
 	}
 	// A date: read again from noon, so a day added as 24 hours lands on
 	// the right date whatever the clocks do tonight.

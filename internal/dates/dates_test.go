@@ -37,6 +37,8 @@ func TestParse(t *testing.T) {
 		{"2026-12-24T17:00:00+01:00", tue, utc, "2026-12-24T16:00:00Z", nil},
 		{"at 5pm", tue, utc, "2026-12-01T17:00:00Z", nil},
 		{"tonight", tue, utc, "2026-12-01T23:00:00Z", nil},
+		{"saturday evening", tue.Add(36*time.Second + 5*time.Millisecond), utc, "2026-12-05T18:00:00Z", nil},
+		{"in 2 hours", tue.Add(36 * time.Second), utc, "2026-12-01T16:30:00Z", nil},
 		{"in 2 weeks", tue, utc, "2026-12-15", nil},
 		{"next friday at noon", tue, utc, "2026-12-04T12:00:00Z", nil},
 		// What names no day is its next occurrence.
