@@ -13,7 +13,8 @@ import (
 // "anything overdue?", "show high priority tasks"; and their answers.
 
 // agendaVerbs ask what is on the list without naming it.
-var agendaVerbs = phrases("have", "got", "coming up", "scheduled", "planned", "lined up", "on for")
+var agendaVerbs = phrases("do i have", "do we have", "i have", "have i got", "i've got", "i got", "coming up", "scheduled",
+	"planned", "lined up", "on for", "on my plate")
 
 // trailingSpan is the longest date phrase that ends c ("this week",
 // "for tomorrow", "on friday"), or "".
@@ -87,7 +88,7 @@ func parseAgenda(c clause, question bool) (intent, bool) {
 	if !found && (question || v.family == famList) {
 		// "what do I have this week?", "my tasks for tomorrow": a list
 		// asked for by a span of time is what is due in it.
-		if span := trailingSpan(c); span != "" && (c.has(listNouns) || c.has(agendaVerbs)) {
+		if span := trailingSpan(c); span != "" && (c.has(listNouns) || c.has(agendaVerbs)) && !c.has(completedWords) {
 			a.dueBy, found = span, true
 		}
 	}

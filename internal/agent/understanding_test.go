@@ -451,6 +451,7 @@ func TestOfflinePriorityAndDue(t *testing.T) {
 		{tasks: home, due: dated, say: "what do I have this week?", want: "", reply: "due by Sunday, December 6"},
 		{tasks: home, due: dated, say: "show my tasks for tomorrow", want: "", reply: "due by Wednesday, December 2"},
 		{tasks: home, say: "show me urgent tasks", want: "", reply: "You have no high-priority pending tasks."},
+		{tasks: home, say: "how many have I checked off this week?", want: "", reply: "completed"},
 		{tasks: home, say: "what's due tomorrow?", want: "", reply: "You have no pending tasks due by Wednesday, December 2."},
 		{tasks: home, due: dated, prio: ranked, say: "show my tasks", want: "", reply: "2. Feed the cat (low priority, due Thursday, December 3)"},
 		// The person's time zone: at 14:30 UTC it is 03:30 on the 2nd in
