@@ -171,7 +171,10 @@ func dueWords(c clause, i, j int) string {
 	var b strings.Builder
 	for k := i; k < j && k < c.n(); k++ {
 		t := c.toks[k]
-		if b.Len() > 0 && !(t.kind == tWord && strings.HasPrefix(t.low, "'")) && !(t.kind == tPunct && t.low != "(") {
+		// Tokens that touched in the message touch again: "2026-12-10",
+		// "12/15", "3:30pm".
+		touching := k > i && c.toks[k-1].end == t.start && t.kind != tQuoted && c.toks[k-1].kind != tQuoted
+		if b.Len() > 0 && !touching && !(t.kind == tWord && strings.HasPrefix(t.low, "'")) && !(t.kind == tPunct && t.low != "(") {
 			b.WriteByte(' ')
 		}
 		b.WriteString(t.low)

@@ -452,6 +452,8 @@ func TestOfflinePriorityAndDue(t *testing.T) {
 		{tasks: home, due: dated, say: "show my tasks for tomorrow", want: "", reply: "due by Wednesday, December 2"},
 		{tasks: home, say: "show me urgent tasks", want: "", reply: "You have no high-priority pending tasks."},
 		{tasks: home, say: "how many have I checked off this week?", want: "", reply: "completed"},
+		{say: "add review PR due 2026-12-10", want: "+Review PR@2026-12-10"},
+		{say: "add dentist, due 12/15 at 3:30pm", want: "+Dentist@2026-12-15T15:30:00Z"},
 		{tasks: home, say: "what's due tomorrow?", want: "", reply: "You have no pending tasks due by Wednesday, December 2."},
 		{tasks: home, due: dated, prio: ranked, say: "show my tasks", want: "", reply: "2. Feed the cat (low priority, due Thursday, December 3)"},
 		// The person's time zone: at 14:30 UTC it is 03:30 on the 2nd in

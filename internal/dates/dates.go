@@ -155,6 +155,9 @@ func Whole(text string) bool {
 	if span.MatchString(rest) {
 		return true
 	}
+	if _, ok := exact(rest, time.UTC); ok {
+		return true // "2026-12-10", an RFC 3339 time
+	}
 	rewritten, _ := rewrite(rest)
 	r, err := parser.Parse(rewritten, probeTime)
 	if errors.Is(err, ErrAmbiguous) || errors.Is(err, ErrImpossible) {

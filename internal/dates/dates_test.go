@@ -122,6 +122,7 @@ func TestWhole(t *testing.T) {
 		"3/4": true, "at 5pm": true, "Friday at noon": true,
 		"the report": false, "Monday's standup": false, "dune by sunday": false, "": false,
 		"due": false, "to Sam": false, "this week": true, "next month": true, "the weekly report": false,
+		"2026-12-10": true, "due 2026-12-10T17:00:00Z": true, "2026-12-10 report": false,
 	} {
 		if got := dates.Whole(text); got != want {
 			t.Errorf("Whole(%q) = %v, want %v", text, got, want)
