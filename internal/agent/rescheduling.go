@@ -64,6 +64,27 @@ func parseSchedule(c clause) (intent, bool) {
 	if w == "bump" && body.word(0) == "up" {
 		body = body.sub(1, body.n())
 	}
+	// "bump task 2 up", "bump up task 2", "bump the bank task down": its
+	// priority, a step.
+	if w == "bump" {
+		obj, step := body, 1
+		switch {
+		case c.word(1) == "up":
+		case obj.word(obj.n()-1) == "up":
+			obj = obj.sub(0, obj.n()-1)
+		case obj.word(obj.n()-1) == "down":
+			obj, step = obj.sub(0, obj.n()-1), -1
+		case obj.word(0) == "down":
+			obj, step = obj.sub(1, obj.n()), -1
+		default:
+			step = 0
+		}
+		if step != 0 {
+			if refs := parseRefs(obj); !refs.empty() && refs.whole.kind != refVague && !bulk(obj) {
+				return scheduleUpdate(refs, attrs{step: step}), true
+			}
+		}
+	}
 	// Field first.
 	if field, n := fieldAt(body, 0); n > 0 && slices.Contains([]string{"of", "for", "on", "to", "from", "in"}, body.word(n)) {
 		rest := body.sub(n+1, body.n())
@@ -155,6 +176,15 @@ func parseSchedule(c clause) (intent, bool) {
 				continue
 			}
 			return scheduleUpdate(refs, a), true
+		}
+	}
+	// "make everything high priority", "push all my tasks to Monday":
+	// many tasks at once, which taskchat never changes.
+	for i := 1; i < body.n(); i++ {
+		if obj := body.sub(0, i); bulk(obj) || obj.n() == 1 && obj.word(0) == "everything" {
+			if _, ok := attrList(body.sub(i, body.n()), 0, true, true); ok || body.longest(i, seps) > 0 {
+				return intent{kind: intentRefuse, say: "I change priorities and due dates one task at a time, so nothing changes by accident. Say \"show my tasks\" to see their numbers, then for example \"make task 3 high priority\"."}, true
+			}
 		}
 	}
 	return intent{}, false
