@@ -111,7 +111,7 @@ func priorityAt(c clause, i int, loose bool) (string, int) {
 // dueStarts are the words a date or time can begin with.
 var dueStarts = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields(`today tomorrow tonight next this coming end in on by at before the noon midday
+	for _, w := range strings.Fields(`today tomorrow tonight yesterday last next this coming end in on by at before the noon midday
 		midnight morning afternoon evening monday tuesday wednesday thursday friday saturday sunday mon tue tues wed
 		thu thur thurs fri sat sun january february march april may june july august september october november
 		december jan feb mar apr jun jul aug sep sept oct nov dec a`) {

@@ -78,6 +78,9 @@ func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, e
 	}
 	if _, _, err := checked(d, matched, now, loc); errors.Is(err, ErrPast) {
 		switch {
+		case !d.DateOnly && partOfDay.MatchString(matched) && sameDate(d.At.In(loc), now.In(loc)):
+			// "tonight" typed at 23:30 is still today: due today.
+			return store.DueDate(now.In(loc).Date()), matched, nil
 		case !d.DateOnly && onlyTime.MatchString(matched):
 			local := d.At.In(loc)
 			d.At = time.Date(local.Year(), local.Month(), local.Day()+1, local.Hour(), local.Minute(), 0, 0, loc).UTC()
@@ -387,6 +390,12 @@ func rewrite(text string) (string, error) {
 func until(ref, date time.Time) time.Duration {
 	t := time.Date(date.Year(), date.Month(), date.Day(), ref.Hour(), ref.Minute(), ref.Second(), ref.Nanosecond(), ref.Location())
 	return t.Sub(ref)
+}
+
+func sameDate(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 // monthOf is the month a name (or its first three letters) names.
