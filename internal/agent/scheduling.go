@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -298,6 +299,9 @@ func attrTail(body clause) (clause, attrs) {
 	return body, attrs{}
 }
 
+// monthName is a month's name, or its first three letters.
+var monthName = regexp.MustCompile(`(?i)^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*$`)
+
 // dueBlockers come before a date that is no due date: "a table for
 // Friday", "notes from Monday", "every Sunday".
 var dueBlockers = []string{"for", "of", "from", "after", "since", "about", "until", "till", "than", "every", "each",
@@ -315,11 +319,15 @@ func implicitDue(title clause) string {
 		if !dueStart(title, s) || !dates.Whole(dueWords(title, s, title.n())) {
 			continue
 		}
-		if s < 2 && !slices.Contains([]string{"at", "on", "by", "in"}, title.word(s)) || slices.Contains(dueBlockers, title.word(s-1)) || title.toks[s-1].kind != tWord && title.toks[s-1].kind != tQuoted ||
-			slices.Contains([]string{"the", "a", "this", "end"}, title.word(s)) { // "the 15th" needs its "by"
+		if s < 2 && !slices.Contains([]string{"at", "on", "by", "in"}, title.word(s)) || slices.Contains(dueBlockers, title.word(s-1)) ||
+			title.toks[s-1].kind == tPunct || slices.Contains([]string{"the", "a"}, title.word(s)) { // "the 15th" needs its "by"
 			return ""
 		}
-		return dueWords(title, s, title.n())
+		due := dueWords(title, s, title.n())
+		if monthName.MatchString(due) && !strings.ContainsAny(due, "0123456789") && !strings.Contains(due, " ") {
+			return "" // "lunch with May", "call Jan": a name as often as a month
+		}
+		return due
 	}
 	return ""
 }

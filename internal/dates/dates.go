@@ -84,7 +84,8 @@ func Parse(text string, now time.Time, loc *time.Location) (store.Due, string, e
 		case !d.DateOnly && onlyTime.MatchString(matched):
 			local := d.At.In(loc)
 			d.At = time.Date(local.Year(), local.Month(), local.Day()+1, local.Hour(), local.Minute(), 0, 0, loc).UTC()
-		case !yearNamed.MatchString(text) && monthName.MatchString(matched) && dayOfMonth.MatchString(matched):
+		case !yearNamed.MatchString(text) && monthName.MatchString(matched):
+			// "March 3", or "May" alone (its 1st), in December: next year's.
 			local := d.At
 			if !d.DateOnly {
 				local = d.At.In(loc)

@@ -48,6 +48,8 @@ func TestParse(t *testing.T) {
 		{"at 9am", tue, utc, "2026-12-02T09:00:00Z", nil},
 		{"noon", tue, utc, "2026-12-02T12:00:00Z", nil},
 		{"March 3", tue, utc, "2027-03-03", nil},
+		{"by May", tue, utc, "2027-05-01", nil},
+		{"December", tue, utc, "2026-12-01", nil},
 		{"March 3 2026", tue, utc, "", dates.ErrPast},
 		{"in 2 hours", tue, utc, "2026-12-01T16:30:00Z", nil},
 		// Slashes: the part above 12 is the day.
