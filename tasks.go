@@ -46,18 +46,6 @@ func clockOf(r *http.Request) clock {
 	return clock{now: now, today: dates.Today(now, loc)}
 }
 
-// dueText writes a due time: a date, or a moment in RFC 3339, UTC.
-func dueText(d *store.Due) *string {
-	if d == nil {
-		return nil
-	}
-	s := d.At.UTC().Format(time.RFC3339)
-	if d.DateOnly {
-		s = d.At.Format("2006-01-02")
-	}
-	return &s
-}
-
 func taskView(t store.Task, c clock) taskJSON {
 	v := taskJSON{ID: t.ID, UserID: t.UserID, Title: t.Title, Completed: t.Completed, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 	if t.Description != "" {
@@ -67,8 +55,10 @@ func taskView(t store.Task, c clock) taskJSON {
 		p := string(t.Priority)
 		v.Priority = &p
 	}
-	v.DueAt = dueText(t.Due)
-	v.DueDate = v.DueAt
+	if t.Due != nil {
+		due := t.Due.String()
+		v.DueAt, v.DueDate = &due, &due
+	}
 	v.Overdue = !t.Completed && t.Due.Overdue(c.now, c.today)
 	return v
 }
@@ -147,7 +137,7 @@ func taskQuery(r *http.Request) (store.TaskQuery, error) {
 		return store.TaskQuery{}, err
 	}
 	if v := q.Get("due_before"); v != "" {
-		d, ok := exactDue(v, loc)
+		d, ok := dates.Exact(v, loc)
 		if !ok {
 			return store.TaskQuery{}, errorf(http.StatusBadRequest, "invalid_due_before", "due_before must be a date (2026-12-04) or an RFC 3339 time.")
 		}
@@ -162,27 +152,6 @@ func taskQuery(r *http.Request) (store.TaskQuery, error) {
 	tq.Now, tq.Zone = time.Now(), loc
 	tq.Today = dates.Today(tq.Now, loc)
 	return tq, nil
-}
-
-// exactDue reads a due time the task routes take: a date, an RFC 3339
-// time, or a local date and time (in loc).
-func exactDue(s string, loc *time.Location) (store.Due, bool) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return store.DueDate(t.Date()), true
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return store.Due{At: t.UTC()}, true
-	}
-	// A local time as forms and Python send one: datetime-local's, and
-	// isoformat() or str() of a naive datetime.
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02T15:04:05.999999999",
-		"2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return store.Due{At: t.UTC()}, true
-		}
-	}
-	return store.Due{}, false
 }
 
 // handleListTasks answers a page of the user's tasks as a bare array, with
@@ -263,7 +232,7 @@ func decodeTask(body []byte, loc *time.Location) (taskFields, error) {
 		}
 		var d *store.Due
 		if s != nil && strings.TrimSpace(*s) != "" {
-			v, ok := exactDue(*s, loc)
+			v, ok := dates.Exact(*s, loc)
 			if !ok {
 				return f, invalidInput("The field \"due_date\" must be a date (2026-12-04), an RFC 3339 time, or null.")
 			}

@@ -486,15 +486,12 @@ func resultOf(t store.Task, status string) taskResult {
 	return taskResult{TaskID: t.ID, Status: status, Title: t.Title, Priority: string(t.Priority), DueAt: dueText(t.Due)}
 }
 
-// dueText writes a due time: a date, or a moment in RFC 3339, UTC.
+// dueText writes a due time (see store.Due.String), or nil for none.
 func dueText(d *store.Due) *string {
 	if d == nil {
 		return nil
 	}
-	s := d.At.UTC().Format(time.RFC3339)
-	if d.DateOnly {
-		s = d.At.Format("2006-01-02")
-	}
+	s := d.String()
 	return &s
 }
 

@@ -159,7 +159,7 @@ func Whole(text string) bool {
 	if span.MatchString(rest) {
 		return true
 	}
-	if _, ok := exact(rest, time.UTC); ok {
+	if _, ok := Exact(rest, time.UTC); ok {
 		return true // "2026-12-10", an RFC 3339 time
 	}
 	rewritten, _ := rewrite(rest)
@@ -188,7 +188,7 @@ func Read(text string, now time.Time, loc *time.Location) (store.Due, string, er
 	if loc == nil {
 		loc = time.UTC
 	}
-	if d, ok := exact(strings.TrimSpace(text), loc); ok {
+	if d, ok := Exact(text, loc); ok {
 		return d, strings.TrimSpace(text), nil
 	}
 	local := now.In(loc)
@@ -231,8 +231,10 @@ func checked(d store.Due, matched string, now time.Time, loc *time.Location) (st
 	return d, matched, nil
 }
 
-// exact reads YYYY-MM-DD, RFC 3339, and YYYY-MM-DDTHH:MM (in loc).
-func exact(s string, loc *time.Location) (store.Due, bool) {
+// Exact reads the due times the task routes take, and the words may be:
+// YYYY-MM-DD, RFC 3339, or a local date and time (in loc).
+func Exact(s string, loc *time.Location) (store.Due, bool) {
+	s = strings.TrimSpace(s)
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return store.DueDate(t.Date()), true
 	}

@@ -268,6 +268,15 @@ func DueDate(year int, month time.Month, day int) Due {
 	return Due{At: time.Date(year, month, day, 0, 0, 0, 0, time.UTC), DateOnly: true}
 }
 
+// String writes the due as the API and the tools carry it: a date
+// (2026-12-04), or a moment in RFC 3339, UTC.
+func (d Due) String() string {
+	if d.DateOnly {
+		return d.At.Format("2006-01-02")
+	}
+	return d.At.UTC().Format(time.RFC3339)
+}
+
 // Start is the moment a due begins: the time, or the date's midnight in
 // loc (nil: UTC).
 func (d Due) Start(loc *time.Location) time.Time {
