@@ -125,27 +125,42 @@ const maxAnswerBytes = 4 << 20
 
 // complete sends the conversation and returns the model's answer.
 func (c *chatClient) complete(ctx context.Context, messages []json.RawMessage) (answer, error) {
-	body, err := json.Marshal(struct {
-		Model    string            `json:"model"`
-		Messages []json.RawMessage `json:"messages"`
-		Tools    []json.RawMessage `json:"tools,omitempty"`
-	}{c.model, messages, c.tools})
-	if err != nil {
-		return answer{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	}
-	res, err := c.http.Do(req)
+	res, err := c.post(ctx, messages, false)
 	if err != nil {
 		return answer{}, err
 	}
 	defer res.Body.Close()
+	return readWhole(res)
+}
+
+// post sends the conversation, asking for an event stream when stream is
+// set; the caller closes the answer's body.
+func (c *chatClient) post(ctx context.Context, messages []json.RawMessage, stream bool) (*http.Response, error) {
+	body, err := json.Marshal(struct {
+		Model    string            `json:"model"`
+		Messages []json.RawMessage `json:"messages"`
+		Tools    []json.RawMessage `json:"tools,omitempty"`
+		Stream   bool              `json:"stream,omitempty"`
+	}{c.model, messages, c.tools, stream})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	return c.http.Do(req)
+}
+
+// readWhole reads an answer sent as one body: a completion, or an error.
+func readWhole(res *http.Response) (answer, error) {
 	raw, err := io.ReadAll(io.LimitReader(res.Body, maxAnswerBytes))
 	if err != nil {
 		return answer{}, &unreadable{status: res.StatusCode, why: "cut off"}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"mime"
-	"net/http"
 	"sort"
 	"strings"
 )
@@ -27,38 +26,13 @@ const maxStreamLine = 1 << 20
 // provider that answers with one JSON body anyway is read as complete
 // reads it.
 func (c *chatClient) stream(ctx context.Context, messages []json.RawMessage, onText func(string)) (answer, error) {
-	body, err := json.Marshal(struct {
-		Model    string            `json:"model"`
-		Messages []json.RawMessage `json:"messages"`
-		Tools    []json.RawMessage `json:"tools,omitempty"`
-		Stream   bool              `json:"stream"`
-	}{c.model, messages, c.tools, true})
-	if err != nil {
-		return answer{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return answer{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "text/event-stream")
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	}
-	res, err := c.http.Do(req)
+	res, err := c.post(ctx, messages, true)
 	if err != nil {
 		return answer{}, err
 	}
 	defer res.Body.Close()
 	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); res.StatusCode/100 != 2 || mt != "text/event-stream" {
-		raw, err := io.ReadAll(io.LimitReader(res.Body, maxAnswerBytes))
-		if err != nil {
-			return answer{}, &unreadable{status: res.StatusCode, why: "cut off"}
-		}
-		if res.StatusCode/100 != 2 {
-			return answer{}, errorOf(res.StatusCode, raw)
-		}
-		a, err := parseAnswer(res.StatusCode, raw)
+		a, err := readWhole(res)
 		if err == nil && a.content != "" && len(a.toolCalls) == 0 {
 			onText(a.content)
 		}
